@@ -1,0 +1,124 @@
+//! `fazhi import FILE`: parse a responsibility-division table and print it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use fazhi_import::errata::{self, Errata};
+use fazhi_import::{ImportOptions, ImportOutput, InputFormat, Severity};
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// 表格文件：.txt（PDF 提取的文本）、.tsv、.csv 或 .xlsx
+    pub file: PathBuf,
+    /// 输出格式：text 为便于阅读的摘要，json 为完整的指标库
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// 强制按此格式读取（txt、tsv、csv、xlsx），默认按文件扩展名判断
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+    /// 在导入结果上应用人工核对过的勘误文件（TOML）
+    #[arg(long, value_name = "FILE")]
+    pub errata: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Read, parse and apply errata: shared by every command that loads a table.
+pub fn load(
+    file: &PathBuf,
+    input_format: Option<&str>,
+    errata: Option<&PathBuf>,
+) -> Result<ImportOutput> {
+    let bytes = std::fs::read(file).with_context(|| format!("无法读取文件 {}", file.display()))?;
+    let format = match input_format {
+        Some(name) => Some(
+            InputFormat::parse_name(name)
+                .with_context(|| format!("不认识的输入格式“{name}”，可用：txt、tsv、csv、xlsx"))?,
+        ),
+        None => None,
+    };
+    let options = ImportOptions {
+        format,
+        ..Default::default()
+    };
+    let name = file.file_name().and_then(|n| n.to_str());
+    let mut out = fazhi_import::import_bytes(&bytes, name, &options)
+        .with_context(|| format!("{} 不能作为指标表读取", file.display()))?;
+    if let Some(path) = errata {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("无法读取勘误文件 {}", path.display()))?;
+        let list = Errata::parse(&text).with_context(|| path.display().to_string())?;
+        errata::apply(&mut out, &list).with_context(|| path.display().to_string())?;
+    }
+    Ok(out)
+}
+
+pub fn run(args: &ImportArgs) -> Result<ExitCode> {
+    let out = load(
+        &args.file,
+        args.input_format.as_deref(),
+        args.errata.as_ref(),
+    )?;
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &out)?;
+            writeln!(stdout)?;
+        }
+        OutputFormat::Text => print_summary(&mut stdout, &out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+const LEVEL_NAMES: [&str; 9] = ["一", "二", "三", "四", "五", "六", "七", "八", "九"];
+
+fn print_summary(w: &mut impl Write, out: &ImportOutput) -> Result<()> {
+    let f = &out.framework;
+    writeln!(w, "《{}》", f.title)?;
+    let counts = f.level_counts();
+    let Some((leaves, headings)) = counts.split_last() else {
+        bail!("指标体系为空");
+    };
+    for (depth, n) in headings.iter().enumerate() {
+        let level = LEVEL_NAMES.get(depth).copied().unwrap_or("多");
+        writeln!(w, "  {level}级指标 {n} 个")?;
+    }
+    writeln!(w, "  末级指标（考核项）{leaves} 项")?;
+    writeln!(w)?;
+    writeln!(w, "责任单位 {} 个（牵头 / 配合 项数）：", f.units.len())?;
+    for (name, lead, co) in f.unit_indicator_counts() {
+        let kind = out
+            .unit_details
+            .iter()
+            .find(|u| u.name == name)
+            .map(|u| u.kind.label())
+            .unwrap_or("");
+        writeln!(w, "  {name:<14}\t{lead:>3} / {co:<3}\t{kind}")?;
+    }
+    writeln!(w)?;
+    let warnings = out.warnings().count();
+    writeln!(
+        w,
+        "检查结果：{} 条，其中需人工核对 {warnings} 条",
+        out.diagnostics.len()
+    )?;
+    let mut sorted: Vec<_> = out.diagnostics.iter().collect();
+    sorted.sort_by_key(|d| std::cmp::Reverse(d.severity == Severity::Warning));
+    for d in sorted {
+        let line = d.line.map(|l| format!("第{l}行")).unwrap_or_default();
+        let code = d
+            .indicator
+            .as_ref()
+            .map(|c| format!("[{c}]"))
+            .unwrap_or_default();
+        writeln!(w, "  【{}】{line}{code} {}", d.severity.label(), d.message)?;
+    }
+    Ok(())
+}

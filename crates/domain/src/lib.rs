@@ -1,0 +1,10 @@
+//! Pure domain logic of fazhi. Nothing here touches files, the network or a database:
+//! callers hand in bytes/strings and get values back, so every rule is unit-testable.
+
+pub mod calendar;
+pub mod framework;
+pub mod rules;
+pub mod unit;
+
+pub use framework::{Framework, Heading, Indicator, Node};
+pub use unit::{Unit, UnitKind};

@@ -1,0 +1,1 @@
+//! Requirement rules extracted from indicator text (in progress).
