@@ -1,6 +1,7 @@
 //! `fazhi`: the command line. Parsing and printing only; the work is in the library crates.
 
 mod import_cmd;
+mod rules_cmd;
 
 use std::process::ExitCode;
 
@@ -17,15 +18,27 @@ struct Cli {
 enum Command {
     /// 读取责任分工表（PDF 提取的文本、.tsv/.csv 或 .xlsx），检查并打印指标体系
     Import(import_cmd::ImportArgs),
+    /// 从每项指标的文字中提取量化要求（比率、时限、数量、频次、年度截止日）
+    Rules(rules_cmd::RulesArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Import(args) => import_cmd::run(&args),
+        Command::Rules(args) => rules_cmd::run(&args),
     };
     match result {
         Ok(code) => code,
+        // `fazhi … | head` closes the pipe early: not an error worth a message.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("错误：{e:#}");
             ExitCode::FAILURE

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `fazhi` binary. One test binary; one module per command.
 
 mod import;
+mod rules;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
