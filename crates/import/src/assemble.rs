@@ -417,11 +417,11 @@ fn classify(raw: &str) -> (Cell, Vec<Repair>) {
     }
     // The space between a number and its title is layout, not damage: clean the title only.
     if let Some((style, code, rest)) = numbered(&simplified) {
-        let (rest, more) = normalize::clean_text(&rest);
+        let (rest, more) = normalize::tidy(&rest);
         repairs.extend(more);
         return (Cell::Numbered { style, code, rest }, repairs);
     }
-    let (text, more) = normalize::clean_text(&simplified);
+    let (text, more) = normalize::tidy(&simplified);
     repairs.extend(more);
     (Cell::Text(text), repairs)
 }

@@ -126,12 +126,21 @@ pub fn normalize_punctuation(text: &str) -> (String, usize) {
 
 /// All repairs in order: simplified characters, then spaces, then punctuation.
 pub fn clean_text(text: &str) -> (String, Vec<Repair>) {
-    let mut repairs = Vec::new();
     let (s, pairs) = to_simplified(text);
+    let mut repairs = Vec::new();
     if s != text {
         repairs.push(Repair::Traditional(pairs));
     }
-    let (s, removed, vertical) = remove_stray_spaces(&s);
+    let (s, more) = tidy(&s);
+    repairs.extend(more);
+    (s, repairs)
+}
+
+/// Spaces and punctuation only, for text already converted to simplified characters
+/// (the OpenCC pass is the expensive one: do it once per cell).
+pub fn tidy(text: &str) -> (String, Vec<Repair>) {
+    let mut repairs = Vec::new();
+    let (s, removed, vertical) = remove_stray_spaces(text);
     if removed > 0 {
         repairs.push(Repair::Spaces { removed, vertical });
     }
