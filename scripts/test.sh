@@ -11,3 +11,6 @@ else
 fi
 # Doc examples: nextest does not run them.
 cargo test --workspace --doc --quiet
+
+# Real-browser end-to-end test (needs chromium + node; FAZHI_E2E=skip skips it locally).
+./scripts/e2e.sh

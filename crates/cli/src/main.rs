@@ -2,6 +2,7 @@
 
 mod import_cmd;
 mod rules_cmd;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,29 @@ enum Command {
     Import(import_cmd::ImportArgs),
     /// 从每项指标的文字中提取量化要求（比率、时限、数量、频次、年度截止日）
     Rules(rules_cmd::RulesArgs),
+    /// 启动平台（网页与接口）；首次启动时建库、载入县指标库并创建管理员
+    Serve(serve_cmd::ServeArgs),
+    /// 管理用户：add、list、reset-password、disable
+    User(serve_cmd::UserArgs),
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FAZHI_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "warn,fazhi_web=info,fazhi_store=info,sqlx=warn,sea_orm=warn",
+        )
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -27,6 +51,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Import(args) => import_cmd::run(&args),
         Command::Rules(args) => rules_cmd::run(&args),
+        Command::Serve(args) => {
+            init_logging();
+            runtime()
+                .and_then(|rt| rt.block_on(serve_cmd::serve(&args)))
+                .map(|()| ExitCode::SUCCESS)
+        }
+        Command::User(args) => runtime()
+            .and_then(|rt| rt.block_on(serve_cmd::user(&args)))
+            .map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

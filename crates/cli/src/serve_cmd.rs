@@ -1,0 +1,280 @@
+//! `fazhi serve` and `fazhi user …`: commands that work on the platform's database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use fazhi_store::{Actor, NewUser, Store, UnitId, UserRole};
+use fazhi_web::{AppState, Config, InitialAdmin, password};
+use serde::Deserialize;
+
+/// Where the data lives; shared by every command that opens the database.
+#[derive(Args, Clone)]
+pub struct DataArgs {
+    /// 数据目录：SQLite 数据库与上传文件都在这里
+    #[arg(long, env = "FAZHI_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// 数据库地址，如 sqlite://fazhi.sqlite 或 postgres://user@host/db；默认为数据目录下的 SQLite 文件
+    #[arg(long, env = "FAZHI_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、max_import_mb）
+    #[arg(long, env = "FAZHI_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// 监听地址，默认只在本机 127.0.0.1:8080
+    #[arg(long, env = "FAZHI_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    secure_cookies: Option<bool>,
+    max_import_mb: Option<usize>,
+}
+
+fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("无法读取配置文件 {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("配置文件 {} 格式错误", path.display()))
+}
+
+/// Flags and environment first, then the config file, then defaults.
+fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Config, String)> {
+    let file = read_file_config(data.config.as_deref())?;
+    let data_dir = data
+        .data_dir
+        .clone()
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("fazhi-data"));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("无法创建数据目录 {}", data_dir.display()))?;
+    let url = match data.database_url.clone().or(file.database_url) {
+        Some(u) => u,
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("fazhi.sqlite").display()
+        ),
+    };
+    let bind = bind
+        .or(file.bind)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let mut config = Config::new(bind, data_dir);
+    config.secure_cookies = file.secure_cookies.unwrap_or(false);
+    if let Some(mb) = file.max_import_mb {
+        config.max_import_bytes = mb * 1024 * 1024;
+    }
+    Ok((config, url))
+}
+
+/// Hide a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn open(
+    data: &DataArgs,
+    bind: Option<SocketAddr>,
+) -> Result<(Store, Config, Option<InitialAdmin>)> {
+    let (config, url) = resolve(data, bind)?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("无法打开数据库 {}", redact(&url)))?;
+    let admin = fazhi_web::bootstrap(&store).await.context("初始化失败")?;
+    Ok((store, config, admin))
+}
+
+fn print_admin(admin: &InitialAdmin) {
+    println!("首次启动，已创建管理员账号（密码只显示这一次，首次登录后须修改）：");
+    println!("  用户名：{}", admin.username);
+    println!("  初始密码：{}", admin.password);
+}
+
+pub async fn serve(args: &ServeArgs) -> Result<()> {
+    let (store, config, admin) = open(&args.data, args.bind).await?;
+    if let Some(a) = &admin {
+        print_admin(a);
+    }
+    let addr = config.bind;
+    println!(
+        "fazhi 已启动：http://{addr}/  （数据目录 {}，按 Ctrl+C 停止）",
+        config.data_dir.display()
+    );
+    let state = AppState::new(store.clone(), config);
+    fazhi_web::serve(state)
+        .await
+        .with_context(|| format!("无法在 {addr} 上提供服务（端口被占用？）"))?;
+    store.close().await.ok();
+    println!("fazhi 已停止");
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// 新增用户并生成初始密码
+    Add {
+        username: String,
+        /// 姓名
+        #[arg(long)]
+        name: String,
+        /// 角色：admin（管理员）、liaison（单位联络员）、observer（查看人员）
+        #[arg(long, default_value = "liaison")]
+        role: String,
+        /// 所属单位的名称或别名（联络员必填）
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// 列出全部用户
+    List,
+    /// 重置密码（生成新的初始密码，下次登录须修改）
+    ResetPassword { username: String },
+    /// 停用账号（--enable 重新启用）
+    Disable {
+        username: String,
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+fn cli_actor() -> Actor {
+    Actor {
+        user_id: None,
+        name: "命令行".into(),
+    }
+}
+
+pub async fn user(args: &UserArgs) -> Result<()> {
+    let (store, _, admin) = open(&args.data, None).await?;
+    if let Some(a) = &admin {
+        print_admin(a);
+    }
+    match &args.command {
+        UserCommand::Add {
+            username,
+            name,
+            role,
+            unit,
+        } => {
+            let role = match role.as_str() {
+                "admin" => UserRole::Admin,
+                "liaison" => UserRole::Liaison,
+                "observer" => UserRole::Observer,
+                other => bail!("不认识的角色“{other}”，可用：admin、liaison、observer"),
+            };
+            let unit_id: Option<UnitId> = match unit {
+                Some(u) => Some(
+                    store
+                        .find_unit(u)
+                        .await?
+                        .with_context(|| format!("没有名为“{u}”的单位"))?,
+                ),
+                None => None,
+            };
+            let first = password::generate()?;
+            let hash = password::hash(&first)?;
+            store
+                .create_user(
+                    NewUser {
+                        username: username.clone(),
+                        display_name: name.clone(),
+                        password_hash: hash,
+                        role,
+                        unit_id,
+                        must_change_password: true,
+                    },
+                    &cli_actor(),
+                )
+                .await?;
+            println!(
+                "已创建用户 {username}（{}），初始密码：{first}",
+                role.label()
+            );
+        }
+        UserCommand::List => {
+            let units = store.units().await?;
+            println!("用户名\t姓名\t角色\t单位\t状态");
+            for u in store.users().await? {
+                let unit = u
+                    .unit_id
+                    .and_then(|id| units.iter().find(|x| x.id == id))
+                    .map(|x| x.name.as_str())
+                    .unwrap_or("-");
+                let status = if u.disabled {
+                    "已停用"
+                } else if u.must_change_password {
+                    "待修改初始密码"
+                } else {
+                    "正常"
+                };
+                println!(
+                    "{}\t{}\t{}\t{unit}\t{status}",
+                    u.username,
+                    u.display_name,
+                    u.role.label()
+                );
+            }
+        }
+        UserCommand::ResetPassword { username } => {
+            let u = store
+                .user_by_username(username)
+                .await?
+                .with_context(|| format!("没有用户 {username}"))?;
+            let first = password::generate()?;
+            store
+                .set_password_hash(u.id, &password::hash(&first)?, true, &cli_actor())
+                .await?;
+            println!("{username} 的新初始密码：{first}（下次登录须修改）");
+        }
+        UserCommand::Disable { username, enable } => {
+            let u = store
+                .user_by_username(username)
+                .await?
+                .with_context(|| format!("没有用户 {username}"))?;
+            store.set_disabled(u.id, !enable, &cli_actor()).await?;
+            println!("{username} 已{}", if *enable { "启用" } else { "停用" });
+        }
+    }
+    store.close().await.ok();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://x.sqlite"), "sqlite://x.sqlite");
+    }
+}

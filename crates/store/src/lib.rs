@@ -1,0 +1,198 @@
+//! Storage layer of fazhi: the schema, its migrations, and every read and write the
+//! platform makes, on SQLite (the default) or PostgreSQL. The connection URL picks the
+//! backend; the API is the same on both.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), fazhi_store::StoreError> {
+//! let store = fazhi_store::Store::connect("sqlite://fazhi.db?mode=rwc").await?;
+//! if let Some(framework) = store.current_framework().await? {
+//!     println!("{}: {} 项指标", framework.info.title, framework.leaves().len());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Schema
+//!
+//! All ids are 64-bit integers assigned by the database; times are UTC
+//! (`timestamp with time zone`); enums are stored as their snake_case serde strings.
+//!
+//! | table | columns | notes |
+//! |---|---|---|
+//! | `framework` | id, title, source_name, source_sha256, imported_at, is_current, note | One row per imported edition (a version). Rows are never rewritten; at most one has `is_current` (partial unique index `ux_framework_current`). |
+//! | `framework_node` | id, framework_id, parent_id, position, doc_order, depth, code, title, is_leaf, source_line | The tree of one version. `position` orders siblings, `doc_order` is the pre-order index (document order) in the version, `depth` 0 = 一级. `title` is the heading title or the indicator's text. |
+//! | `unit` | id, name (unique), kind, disabled, created_at | Responsible units, shared by all versions. `kind` is `UnitKind`'s serde string. |
+//! | `unit_alias` | id, unit_id, alias (unique) | Other spellings (`纪委监委` → `县纪委监委`). |
+//! | `group_member` | group_unit_id, member_unit_id (primary key) | Members of a `group` unit (各执法部门). A group never contains a group or itself. |
+//! | `assignment` | id, node_id, unit_id, role, position; unique (node_id, unit_id) | 责任分工: `role` is `lead` (牵头) or `co` (配合); `position` keeps the document's order. |
+//! | `import_diagnostic` | id, framework_id, position, severity, kind, indicator, line, message | The importer's repairs and doubts, per version. |
+//! | `app_user` | id, username (unique), display_name, password_hash, role, unit_id, must_change_password, disabled, created_at, last_login_at | `role` is `admin`, `liaison` (must have a unit) or `observer`. |
+//! | `session` | id (text key), data (blob), expiry_date | Login sessions, for a tower-sessions `SessionStore`. |
+//! | `api_token` | id, user_id, name, token_sha256 (unique), created_at, last_used_at | Only the token's SHA-256 is stored. |
+//! | `audit_log` | id, at, actor_user_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash | Append-only hash chain, see [`audit`]. |
+//!
+//! # Writes
+//!
+//! Every change runs in one transaction together with its audit entry, so a change is
+//! either stored and logged or neither. [`Store::begin`] opens a write transaction
+//! (`BEGIN IMMEDIATE` on SQLite, so writers queue on the busy timeout instead of failing
+//! on a lock upgrade) for callers that combine their own steps with
+//! [`audit::append_audit`].
+
+pub mod assignments;
+pub mod audit;
+mod entity;
+pub mod error;
+pub mod framework;
+mod migration;
+pub mod sessions;
+pub mod types;
+pub mod units;
+pub mod users;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+pub use audit::{AuditEntry, AuditFilter, AuditRecord, BrokenEntry, append_audit};
+pub use error::{StoreError, StoreResult};
+pub use fazhi_domain::framework::Role;
+pub use fazhi_domain::unit::UnitKind;
+pub use framework::{
+    FrameworkInfo, HeadingRef, StoredAssignment, StoredDiagnostic, StoredFramework, StoredNode,
+};
+pub use sessions::ApiToken;
+pub use types::{Actor, AuditId, FrameworkId, NodeId, TokenId, UnitId, UserId, UserRole};
+pub use units::{UnitDetail, UnitIndicator, UnitSummary};
+pub use users::{NewUser, User, UserUpdate};
+
+/// How long a SQLite writer waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Handle to the database: cheap to clone (a connection pool inside).
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    // The URL may carry a password: show only the backend.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    ///
+    /// `sqlite://PATH?mode=rwc` (creates the file) or `sqlite::memory:`; `postgres://…` or
+    /// `postgresql://…`. SQLite runs in WAL mode with foreign keys on and a busy timeout.
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::invalid(
+                "数据库地址应以 sqlite: 或 postgres:// 开头",
+            ));
+        };
+        let mut options = ConnectOptions::new(url);
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
+        if backend == Backend::Sqlite {
+            // Each connection to an in-memory database is a database of its own.
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            options
+                .max_connections(if in_memory { 1 } else { 8 })
+                .map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                });
+        } else {
+            options.max_connections(10);
+        }
+        let db = Database::connect(options).await?;
+        migration::Migrator::up(&db, None).await?;
+        Ok(Store { db, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The SeaORM connection, for advanced use (reports, tests). Prefer the typed API.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Opens a write transaction. Commit it with [`Tx::commit`]; dropping it rolls back.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(Tx {
+            inner: self.db.begin_with_options(options).await?,
+        })
+    }
+
+    /// Closes the pool (waits for connections in use).
+    pub async fn close(self) -> StoreResult<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// A write transaction opened by [`Store::begin`].
+pub struct Tx {
+    inner: DatabaseTransaction,
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        self.inner.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        self.inner.rollback().await?;
+        Ok(())
+    }
+
+    /// The SeaORM transaction, for advanced use.
+    pub fn connection(&self) -> &DatabaseTransaction {
+        &self.inner
+    }
+
+    pub(crate) fn backend(&self) -> DbBackend {
+        use sea_orm::ConnectionTrait;
+        self.inner.get_database_backend()
+    }
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tx")
+    }
+}

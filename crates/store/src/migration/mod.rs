@@ -1,0 +1,39 @@
+//! Versioned schema migrations (sea-orm-migration), run by [`crate::Store::connect`].
+//! One file per migration; never edit one that has shipped, add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_initial;
+mod m20261128_000002_accounts;
+mod m20261128_000003_audit_log;
+
+pub(crate) struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_initial::Migration),
+            Box::new(m20261128_000002_accounts::Migration),
+            Box::new(m20261128_000003_audit_log::Migration),
+        ]
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX name ON table (cols…)`.
+pub(super) fn index<T: IntoIden + 'static>(
+    name: &str,
+    table: T,
+    cols: Vec<T>,
+    unique: bool,
+) -> IndexCreateStatement {
+    let mut stmt = Index::create();
+    stmt.name(name).table(table);
+    for col in cols {
+        stmt.col(col);
+    }
+    if unique {
+        stmt.unique();
+    }
+    stmt.to_owned()
+}

@@ -1,0 +1,12 @@
+//! Storage tests. One binary; every `store_test!` runs on SQLite and on PostgreSQL (see
+//! `common`).
+
+#[macro_use]
+mod common;
+
+mod assignments;
+mod audit;
+mod framework;
+mod sessions;
+mod units;
+mod users;

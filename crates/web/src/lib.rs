@@ -1,0 +1,234 @@
+//! The fazhi web platform: server-rendered Chinese pages (askama, htmx), a JSON API
+//! under `/api/v1`, sessions with CSRF protection, and first-start bootstrap.
+
+pub mod api;
+pub mod error;
+pub mod password;
+pub mod session;
+mod static_files;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use fazhi_import::ImportOutput;
+use fazhi_store::{Actor, NewUser, Store, UserRole};
+use sha2::{Digest, Sha256};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::password::LoginLimiter;
+
+/// The county library shipped with the platform, loaded on first start.
+pub const DEFAULT_LIBRARY: &str = include_str!("../../../data/library/lanling.json");
+pub const DEFAULT_LIBRARY_NAME: &str = "lanling.json（随平台发布的县指标库）";
+
+/// Where and how the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Send cookies with `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Largest table accepted on the import page.
+    pub max_import_bytes: usize,
+}
+
+impl Config {
+    pub fn new(bind: SocketAddr, data_dir: PathBuf) -> Self {
+        Config {
+            bind,
+            data_dir,
+            secure_cookies: false,
+            max_import_bytes: 20 * 1024 * 1024,
+        }
+    }
+
+    pub fn import_dir(&self) -> PathBuf {
+        self.data_dir.join("imports")
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        AppState {
+            store,
+            config: Arc::new(config),
+            // Five wrong passwords per name and address in 15 minutes.
+            limiter: Arc::new(LoginLimiter::new(5, Duration::from_secs(15 * 60))),
+        }
+    }
+}
+
+/// The first administrator, created on first start; the password is shown once.
+#[derive(Debug, Clone)]
+pub struct InitialAdmin {
+    pub username: String,
+    pub password: String,
+}
+
+/// Load the county library when the database has none, and create the first
+/// administrator when there are no users.
+pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::WebError> {
+    if store.current_framework().await?.is_none() {
+        let library: ImportOutput = serde_json::from_str(DEFAULT_LIBRARY)
+            .map_err(|e| error::WebError::internal(format!("内置指标库无法读取：{e}")))?;
+        let sha = hex::encode(Sha256::digest(DEFAULT_LIBRARY.as_bytes()));
+        store
+            .import_library(&library, DEFAULT_LIBRARY_NAME, &sha, &Actor::system())
+            .await?;
+        tracing::info!("已载入内置指标库");
+    }
+    if !store.users().await?.is_empty() {
+        return Ok(None);
+    }
+    let password = password::generate()?;
+    let hash = tokio::task::spawn_blocking({
+        let p = password.clone();
+        move || password::hash(&p)
+    })
+    .await
+    .map_err(error::WebError::internal)??;
+    store
+        .create_user(
+            NewUser {
+                username: "admin".into(),
+                display_name: "系统管理员".into(),
+                password_hash: hash,
+                role: UserRole::Admin,
+                unit_id: None,
+                must_change_password: true,
+            },
+            &Actor::system(),
+        )
+        .await?;
+    Ok(Some(InitialAdmin {
+        username: "admin".into(),
+        password,
+    }))
+}
+
+pub fn router(state: AppState) -> Router {
+    use views::{admin, auth, indicators, units};
+    let max_import = state.config.max_import_bytes;
+    let pages = Router::new()
+        .route("/", get(indicators::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/password",
+            get(auth::password_form).post(auth::change_password),
+        )
+        .route("/indicators", get(indicators::tree))
+        .route("/indicators/{id}", get(indicators::detail))
+        .route("/indicators/{id}/assign", post(indicators::assign))
+        .route("/indicators/{id}/unassign", post(indicators::unassign))
+        .route("/indicators/{id}/lead", post(indicators::set_lead))
+        .route("/matrix", get(indicators::matrix))
+        .route("/units", get(units::list))
+        .route("/units/{id}", get(units::responsibility_list))
+        .route("/admin/units", post(admin::create_unit))
+        .route(
+            "/admin/units/{id}",
+            get(admin::unit_form).post(admin::update_unit),
+        )
+        .route("/admin/units/{id}/aliases", post(admin::add_alias))
+        .route(
+            "/admin/units/{id}/aliases/delete",
+            post(admin::remove_alias),
+        )
+        .route("/admin/units/{id}/members", post(admin::set_members))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}/reset", post(admin::reset_password))
+        .route("/admin/users/{id}/disable", post(admin::set_disabled))
+        .route(
+            "/admin/import",
+            get(admin::import_form)
+                .post(admin::import_preview)
+                .layer(DefaultBodyLimit::max(max_import)),
+        )
+        .route("/admin/import/confirm", post(admin::import_confirm))
+        .route("/admin/frameworks", get(admin::frameworks))
+        .route("/admin/audit", get(admin::audit))
+        .route(
+            "/account/tokens",
+            get(auth::tokens).post(auth::create_token),
+        )
+        .route("/account/tokens/{id}/revoke", post(auth::revoke_token));
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api::router())
+        .route("/static/{*path}", get(static_files::serve))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::authenticate,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<_>| {
+                    // The path only: query strings may carry a CSRF token.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
+        .with_state(state)
+}
+
+/// Serve until SIGINT or SIGTERM, then finish the requests in flight.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("正在停止服务…");
+}

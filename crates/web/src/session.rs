@@ -1,0 +1,362 @@
+//! Sessions, authentication and CSRF protection, in one middleware.
+//!
+//! A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie; the database
+//! keeps only its SHA-256, so a copy of the database holds no live session. Each session
+//! carries a CSRF token that every state-changing request must present (form field
+//! `_csrf`, header `X-CSRF-Token` — htmx sends it — or, for file uploads, the query
+//! parameter `_csrf`). API clients authenticate with `Authorization: Bearer <token>`
+//! and are not subject to CSRF because they send no cookie.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, OriginalUri, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, Utc};
+use fazhi_store::{User, UserId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::WebError;
+
+pub const COOKIE: &str = "fazhi_session";
+/// Idle lifetime of a session.
+const IDLE_HOURS: i64 = 8;
+/// Largest form body the CSRF check buffers (uploads are multipart and not buffered).
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionData {
+    pub user_id: Option<UserId>,
+    pub csrf: String,
+    /// A one-time message shown on the next page.
+    #[serde(default)]
+    pub flash: Option<String>,
+    /// When the expiry was last pushed forward.
+    #[serde(default)]
+    pub renewed: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// SHA-256 of the cookie token: the database key.
+    pub key: String,
+    pub data: SessionData,
+    pub expiry: DateTime<Utc>,
+}
+
+/// What the middleware learnt about the request; read by the extractors below.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    pub session: Option<Session>,
+    pub user: Option<User>,
+    pub via_token: bool,
+}
+
+/// 32 random bytes as hex.
+pub fn random_token() -> Result<String, WebError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| WebError::internal(format!("随机数不可用：{e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Build the Set-Cookie header for a session token.
+pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let value = format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        IDLE_HOURS * 3600
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("fazhi_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+impl AppState {
+    /// Start a new session (login, or an anonymous visitor who needs a CSRF token).
+    /// Returns the session and the cookie token.
+    pub async fn new_session(
+        &self,
+        user_id: Option<UserId>,
+    ) -> Result<(Session, String), WebError> {
+        let token = random_token()?;
+        let data = SessionData {
+            user_id,
+            csrf: random_token()?,
+            flash: None,
+            renewed: Some(Utc::now()),
+        };
+        let session = Session {
+            key: sha256_hex(&token),
+            data,
+            expiry: Utc::now() + Duration::hours(IDLE_HOURS),
+        };
+        self.save_session(&session).await?;
+        Ok((session, token))
+    }
+
+    pub async fn save_session(&self, session: &Session) -> Result<(), WebError> {
+        let bytes = serde_json::to_vec(&session.data).map_err(WebError::internal)?;
+        self.store
+            .session_save(&session.key, &bytes, session.expiry)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn end_session(&self, session: &Session) -> Result<(), WebError> {
+        self.store.session_delete(&session.key).await?;
+        Ok(())
+    }
+}
+
+async fn load_session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, WebError> {
+    let Some(token) = cookie_value(headers, COOKIE) else {
+        return Ok(None);
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let key = sha256_hex(&token);
+    let Some(bytes) = state.store.session_load(&key).await? else {
+        return Ok(None);
+    };
+    let Ok(data) = serde_json::from_slice::<SessionData>(&bytes) else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let mut session = Session {
+        key,
+        data,
+        expiry: now + Duration::hours(IDLE_HOURS),
+    };
+    // Sliding expiry without a write on every request: push it forward once an hour.
+    if session
+        .data
+        .renewed
+        .is_none_or(|t| now - t > Duration::hours(1))
+    {
+        session.data.renewed = Some(now);
+        state.save_session(&session).await?;
+    }
+    Ok(Some(session))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+fn deny(path: &str, err: WebError) -> Response {
+    if is_api(path) {
+        err.into_api_response()
+    } else {
+        err.into_response()
+    }
+}
+
+/// The middleware: authenticate, then check CSRF on state-changing requests.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/static/") || path == "/healthz" {
+        return next.run(req).await;
+    }
+    let mut auth = Auth::default();
+    if let Some(token) = bearer(req.headers()) {
+        match state.store.user_by_api_token(&sha256_hex(token)).await {
+            Ok(Some((_, user))) if !user.disabled => {
+                auth.user = Some(user);
+                auth.via_token = true;
+            }
+            Ok(_) => return deny(&path, WebError::Unauthenticated),
+            Err(e) => return deny(&path, e.into()),
+        }
+    } else {
+        match load_session(&state, req.headers()).await {
+            Ok(Some(session)) => {
+                if let Some(id) = session.data.user_id {
+                    match state.store.user(id).await {
+                        Ok(user) if !user.disabled => auth.user = Some(user),
+                        Ok(_) | Err(fazhi_store::StoreError::NotFound { .. }) => {}
+                        Err(e) => return deny(&path, e.into()),
+                    }
+                }
+                auth.session = Some(session);
+            }
+            Ok(None) => {}
+            Err(e) => return deny(&path, e),
+        }
+    }
+
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !auth.via_token {
+        match check_csrf(req, &auth).await {
+            Ok(r) => req = r,
+            Err(e) => return deny(&path, e),
+        }
+    }
+    req.extensions_mut().insert(auth);
+    next.run(req).await
+}
+
+/// Reject cross-site requests and requests without the session's CSRF token. Returns
+/// the request (its form body put back) when it passes.
+async fn check_csrf(req: Request, auth: &Auth) -> Result<Request, WebError> {
+    let expired = || WebError::Forbidden("页面已过期或来源不明，请刷新页面后重试".into());
+    // Browsers say where a request comes from; anything but our own pages is refused.
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(expired());
+    }
+    let Some(session) = &auth.session else {
+        return Err(expired());
+    };
+    let expected = session.data.csrf.as_str();
+    let presented_header = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let presented_query = req.uri().query().and_then(|q| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v)
+    });
+    if let Some(token) = presented_header.or(presented_query) {
+        return if constant_time_eq(&token, expected) {
+            Ok(req)
+        } else {
+            Err(expired())
+        };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(expired());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| WebError::BadRequest("表单内容过大".into()))?;
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == "_csrf")
+                .map(|(_, v)| v)
+        });
+    match token {
+        Some(t) if constant_time_eq(&t, expected) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        _ => Err(expired()),
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The logged-in user. Pages redirect to the login form when there is none, and to the
+/// password form while the first password has not been changed.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub csrf: String,
+    pub session: Option<Session>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Nested routers see a shortened path; decisions need the full one.
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|o| o.0.clone())
+            .unwrap_or_else(|| parts.uri.clone());
+        let path = uri.path().to_string();
+        let auth = parts.extensions.get::<Auth>().cloned().unwrap_or_default();
+        let Some(user) = auth.user else {
+            if is_api(&path) {
+                return Err(WebError::Unauthenticated.into_api_response());
+            }
+            let next = percent_encoding::utf8_percent_encode(
+                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+                percent_encoding::NON_ALPHANUMERIC,
+            );
+            return Err(Redirect::to(&format!("/login?next={next}")).into_response());
+        };
+        if user.must_change_password && !auth.via_token && path != "/password" && path != "/logout"
+        {
+            if is_api(&path) {
+                return Err(WebError::Forbidden("请先修改初始密码".into()).into_api_response());
+            }
+            return Err(Redirect::to("/password").into_response());
+        }
+        let csrf = auth
+            .session
+            .as_ref()
+            .map(|s| s.data.csrf.clone())
+            .unwrap_or_default();
+        Ok(CurrentUser {
+            user,
+            csrf,
+            session: auth.session,
+        })
+    }
+}
+
+/// The session, logged in or not (login and logout pages).
+#[derive(Debug, Clone)]
+pub struct MaybeSession(pub Option<Session>, pub Option<User>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let auth = parts.extensions.get::<Auth>().cloned().unwrap_or_default();
+        Ok(MaybeSession(auth.session, auth.user))
+    }
+}

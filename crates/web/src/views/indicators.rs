@@ -1,0 +1,408 @@
+//! 指标体系 (tree with filters), 指标详情, 责任分工矩阵, and the admin's changes to who is
+//! responsible for an indicator.
+
+use std::collections::{HashMap, HashSet};
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use fazhi_domain::rules::{Rule, extract_rules};
+use fazhi_store::{
+    NodeId, Role, StoredFramework, StoredNode, UnitId, UnitKind, UnitSummary, UserRole,
+};
+use serde::Deserialize;
+
+use super::{Layout, flash, opt_id, render, require_admin, require_overview};
+use crate::AppState;
+use crate::error::{WebError, WebResult};
+use crate::session::CurrentUser;
+
+pub async fn home(cu: CurrentUser) -> Response {
+    match (cu.user.role, cu.user.unit_id) {
+        (UserRole::Liaison, Some(unit)) => Redirect::to(&format!("/units/{unit}")).into_response(),
+        _ => Redirect::to("/indicators").into_response(),
+    }
+}
+
+pub(crate) async fn current(state: &AppState) -> WebResult<StoredFramework> {
+    state
+        .store
+        .current_framework()
+        .await?
+        .ok_or_else(|| WebError::NotFound("还没有导入指标体系，请管理员先导入责任分工表".into()))
+}
+
+/// A unit shown next to an indicator.
+#[derive(Debug, Clone)]
+pub struct Badge {
+    pub unit_id: UnitId,
+    pub name: String,
+    pub lead: bool,
+    /// For a group whose members are not named yet.
+    pub group_note: Option<&'static str>,
+}
+
+pub const GROUP_WITHOUT_MEMBERS: &str = "成员单位尚未设置";
+
+#[derive(Debug, Clone)]
+pub struct LeafView {
+    pub id: NodeId,
+    pub code: String,
+    pub text: String,
+    pub badges: Vec<Badge>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TreeEvent {
+    Open {
+        code: String,
+        title: String,
+        count: usize,
+    },
+    Leaf(LeafView),
+    Close,
+}
+
+/// Group units that have no members yet, so pages can say so.
+pub(crate) async fn empty_groups(
+    state: &AppState,
+    units: &[UnitSummary],
+) -> WebResult<HashSet<UnitId>> {
+    let mut out = HashSet::new();
+    for u in units.iter().filter(|u| u.kind == UnitKind::Group) {
+        if state.store.unit(u.id).await?.members.is_empty() {
+            out.insert(u.id);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn badges(node: &StoredNode, empty_groups: &HashSet<UnitId>) -> Vec<Badge> {
+    node.assignments
+        .iter()
+        .map(|a| Badge {
+            unit_id: a.unit_id,
+            name: a.unit_name.clone(),
+            lead: a.role == Role::Lead,
+            group_note: empty_groups
+                .contains(&a.unit_id)
+                .then_some(GROUP_WITHOUT_MEMBERS),
+        })
+        .collect()
+}
+
+struct Filter<'a> {
+    visible: Option<&'a HashSet<NodeId>>,
+    text: Option<&'a str>,
+    empty_groups: &'a HashSet<UnitId>,
+}
+
+/// Flatten the tree into open/leaf/close events, keeping only matching leaves and the
+/// headings above them. Returns the number of leaves kept.
+fn events(
+    nodes: &[StoredNode],
+    f: &Filter,
+    heading_matches: bool,
+    out: &mut Vec<TreeEvent>,
+) -> usize {
+    let mut kept = 0;
+    for node in nodes {
+        if node.is_leaf {
+            let in_unit = f.visible.is_none_or(|v| v.contains(&node.id));
+            let in_text = heading_matches
+                || f.text
+                    .is_none_or(|t| node.title.contains(t) || node.code == t);
+            if in_unit && in_text {
+                out.push(TreeEvent::Leaf(LeafView {
+                    id: node.id,
+                    code: node.code.clone(),
+                    text: node.title.clone(),
+                    badges: badges(node, f.empty_groups),
+                }));
+                kept += 1;
+            }
+        } else {
+            let here = heading_matches || f.text.is_some_and(|t| node.title.contains(t));
+            let start = out.len();
+            out.push(TreeEvent::Open {
+                code: node.code.clone(),
+                title: node.title.clone(),
+                count: 0,
+            });
+            let n = events(&node.children, f, here, out);
+            if n == 0 {
+                out.truncate(start);
+            } else {
+                if let Some(TreeEvent::Open { count, .. }) = out.get_mut(start) {
+                    *count = n;
+                }
+                out.push(TreeEvent::Close);
+                kept += n;
+            }
+        }
+    }
+    kept
+}
+
+#[derive(Template)]
+#[template(path = "tree.html")]
+struct TreePage {
+    layout: Option<Layout>,
+    title: String,
+    total: usize,
+    shown: usize,
+    events: Vec<TreeEvent>,
+    units: Vec<UnitSummary>,
+    unit: Option<UnitId>,
+    unit_locked: bool,
+    q: String,
+}
+
+impl TreePage {
+    fn is_selected(&self, id: &UnitId) -> bool {
+        self.unit == Some(*id)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TreeQuery {
+    unit: Option<String>,
+    q: Option<String>,
+}
+
+pub async fn tree(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(query): Query<TreeQuery>,
+) -> WebResult<impl IntoResponse> {
+    let fw = current(&state).await?;
+    let liaison = cu.user.role == UserRole::Liaison;
+    let unit = if liaison {
+        Some(cu.user.unit_id.ok_or_else(WebError::forbidden)?)
+    } else {
+        opt_id(&query.unit).map(UnitId)
+    };
+    let visible: Option<HashSet<NodeId>> = match unit {
+        Some(u) => Some(
+            state
+                .store
+                .unit_indicators(u)
+                .await?
+                .into_iter()
+                .map(|i| i.node_id)
+                .collect(),
+        ),
+        None => None,
+    };
+    let units = state.store.units().await?;
+    let groups = empty_groups(&state, &units).await?;
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let filter = Filter {
+        visible: visible.as_ref(),
+        text: (!q.is_empty()).then_some(q.as_str()),
+        empty_groups: &groups,
+    };
+    let mut evs = Vec::new();
+    let shown = events(&fw.roots, &filter, false, &mut evs);
+    render(&TreePage {
+        layout: Layout::build(&state, &cu).await?,
+        title: fw.info.title.clone(),
+        total: fw.leaves().len(),
+        shown,
+        events: evs,
+        units: if liaison { Vec::new() } else { units },
+        unit,
+        unit_locked: liaison,
+        q,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "indicator.html")]
+struct DetailPage {
+    layout: Option<Layout>,
+    csrf: String,
+    is_admin: bool,
+    leaf: LeafView,
+    path: Vec<(String, String)>,
+    source_line: Option<u32>,
+    rules: Vec<Rule>,
+    units: Vec<UnitSummary>,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+) -> WebResult<impl IntoResponse> {
+    let fw = current(&state).await?;
+    let id = NodeId(id);
+    let leaves = fw.leaves();
+    let (ancestors, node) = leaves
+        .iter()
+        .find(|(_, n)| n.id == id)
+        .ok_or_else(|| WebError::NotFound("未找到该指标".into()))?;
+    if cu.user.role == UserRole::Liaison {
+        let unit = cu.user.unit_id.ok_or_else(WebError::forbidden)?;
+        let mine = state
+            .store
+            .unit_indicators(unit)
+            .await?
+            .iter()
+            .any(|i| i.node_id == id);
+        if !mine {
+            return Err(WebError::Forbidden("这项指标不在本单位的责任清单中".into()));
+        }
+    }
+    let units = state.store.units().await?;
+    let groups = empty_groups(&state, &units).await?;
+    render(&DetailPage {
+        layout: Layout::build(&state, &cu).await?,
+        csrf: cu.csrf.clone(),
+        is_admin: cu.user.role == UserRole::Admin,
+        leaf: LeafView {
+            id: node.id,
+            code: node.code.clone(),
+            text: node.title.clone(),
+            badges: badges(node, &groups),
+        },
+        path: ancestors
+            .iter()
+            .map(|h| (h.code.clone(), h.title.clone()))
+            .collect(),
+        source_line: node.source_line,
+        rules: extract_rules(&node.title),
+        units: units.into_iter().filter(|u| !u.disabled).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    unit_id: i64,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+async fn unit_name(state: &AppState, id: UnitId) -> WebResult<String> {
+    Ok(state.store.unit(id).await?.name)
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<AssignForm>,
+) -> WebResult<Response> {
+    require_admin(&cu.user)?;
+    let role = if form.role.as_deref() == Some("lead") {
+        Role::Lead
+    } else {
+        Role::Co
+    };
+    let unit = UnitId(form.unit_id);
+    state
+        .store
+        .assign(NodeId(id), unit, role, &cu.user.actor())
+        .await?;
+    let name = unit_name(&state, unit).await?;
+    flash(&state, &cu, format!("已将{name}设为{}单位", role.label())).await?;
+    Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
+}
+
+pub async fn unassign(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<AssignForm>,
+) -> WebResult<Response> {
+    require_admin(&cu.user)?;
+    let unit = UnitId(form.unit_id);
+    state
+        .store
+        .unassign(NodeId(id), unit, &cu.user.actor())
+        .await?;
+    let name = unit_name(&state, unit).await?;
+    flash(&state, &cu, format!("已取消{name}的责任")).await?;
+    Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
+}
+
+pub async fn set_lead(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<AssignForm>,
+) -> WebResult<Response> {
+    require_admin(&cu.user)?;
+    let unit = UnitId(form.unit_id);
+    state
+        .store
+        .set_lead(NodeId(id), unit, &cu.user.actor())
+        .await?;
+    let name = unit_name(&state, unit).await?;
+    flash(&state, &cu, format!("已将{name}设为牵头单位")).await?;
+    Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
+}
+
+pub struct MatrixRow {
+    pub id: NodeId,
+    pub code: String,
+    pub path: String,
+    pub text: String,
+    /// One mark per unit column: "牵", "配" or "".
+    pub marks: Vec<&'static str>,
+    pub unassigned: bool,
+}
+
+#[derive(Template)]
+#[template(path = "matrix.html")]
+struct MatrixPage {
+    layout: Option<Layout>,
+    units: Vec<UnitSummary>,
+    rows: Vec<MatrixRow>,
+}
+
+pub async fn matrix(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+) -> WebResult<impl IntoResponse> {
+    require_overview(&cu.user)?;
+    let fw = current(&state).await?;
+    let units: Vec<UnitSummary> = state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .collect();
+    let column: HashMap<UnitId, usize> = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+    let rows = fw
+        .leaves()
+        .into_iter()
+        .map(|(path, node)| {
+            let mut marks = vec![""; units.len()];
+            for a in &node.assignments {
+                if let Some(&c) = column.get(&a.unit_id) {
+                    marks[c] = if a.role == Role::Lead { "牵" } else { "配" };
+                }
+            }
+            MatrixRow {
+                id: node.id,
+                code: node.code.clone(),
+                path: path
+                    .iter()
+                    .map(|h| h.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join("."),
+                text: node.title.chars().take(40).collect(),
+                marks,
+                unassigned: node.assignments.is_empty(),
+            }
+        })
+        .collect();
+    render(&MatrixPage {
+        layout: Layout::build(&state, &cu).await?,
+        units,
+        rows,
+    })
+}

@@ -1,0 +1,244 @@
+//! Every route × every role: who may see and change what.
+
+use axum::http::StatusCode;
+use fazhi_store::UserRole;
+
+use crate::App;
+
+/// Node id of the first leaf whose units include `unit`, and of one that does not.
+async fn leaves(app: &App, unit: &str) -> (i64, i64) {
+    let fw = app.store.current_framework().await.unwrap().unwrap();
+    let leaves = fw.leaves();
+    let has = |n: &fazhi_store::StoredNode| n.assignments.iter().any(|a| a.unit_name == unit);
+    let mine = leaves.iter().find(|(_, n)| has(n)).unwrap().1.id.0;
+    let other = leaves
+        .iter()
+        .find(|(_, n)| !has(n) && !n.assignments.is_empty())
+        .unwrap()
+        .1
+        .id
+        .0;
+    (mine, other)
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    Admin,
+    Observer,
+    Liaison,
+}
+
+/// Expected outcome: allowed (200), forbidden (403), or sent to the login page.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Outcome {
+    Ok,
+    Forbidden,
+    Login,
+    Unauthorized,
+}
+
+fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
+    match status {
+        StatusCode::OK => Outcome::Ok,
+        StatusCode::FORBIDDEN => Outcome::Forbidden,
+        StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
+        StatusCode::SEE_OTHER if location.is_some_and(|l| l.starts_with("/login")) => {
+            Outcome::Login
+        }
+        other => panic!("unexpected {other} {location:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_get_route_for_every_role() {
+    use Outcome::*;
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("viewer", UserRole::Observer, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let sifa = app.unit_id("县司法局").await.0;
+    let other = app.unit_id("县财政局").await.0;
+    let (mine, theirs) = leaves(&app, "县司法局").await;
+
+    // (path, anonymous, admin, observer, liaison of 县司法局)
+    let table: Vec<(String, [Outcome; 4])> = vec![
+        ("/indicators".into(), [Login, Ok, Ok, Ok]),
+        (format!("/indicators/{mine}"), [Login, Ok, Ok, Ok]),
+        (format!("/indicators/{theirs}"), [Login, Ok, Ok, Forbidden]),
+        ("/matrix".into(), [Login, Ok, Ok, Forbidden]),
+        ("/units".into(), [Login, Ok, Ok, Forbidden]),
+        (format!("/units/{sifa}"), [Login, Ok, Ok, Ok]),
+        (format!("/units/{other}"), [Login, Ok, Ok, Forbidden]),
+        (
+            format!("/admin/units/{sifa}"),
+            [Login, Ok, Forbidden, Forbidden],
+        ),
+        ("/admin/users".into(), [Login, Ok, Forbidden, Forbidden]),
+        ("/admin/import".into(), [Login, Ok, Forbidden, Forbidden]),
+        (
+            "/admin/frameworks".into(),
+            [Login, Ok, Forbidden, Forbidden],
+        ),
+        ("/admin/audit".into(), [Login, Ok, Forbidden, Forbidden]),
+        ("/account/tokens".into(), [Login, Ok, Ok, Ok]),
+        ("/password".into(), [Login, Ok, Ok, Ok]),
+        ("/api/v1/me".into(), [Unauthorized, Ok, Ok, Ok]),
+        ("/api/v1/framework".into(), [Unauthorized, Ok, Ok, Ok]),
+        ("/api/v1/units".into(), [Unauthorized, Ok, Ok, Forbidden]),
+        (format!("/api/v1/units/{sifa}"), [Unauthorized, Ok, Ok, Ok]),
+        (
+            format!("/api/v1/units/{other}"),
+            [Unauthorized, Ok, Ok, Forbidden],
+        ),
+        (
+            format!("/api/v1/units/{sifa}/indicators"),
+            [Unauthorized, Ok, Ok, Ok],
+        ),
+        (
+            format!("/api/v1/units/{other}/indicators"),
+            [Unauthorized, Ok, Ok, Forbidden],
+        ),
+        (
+            format!("/api/v1/indicators/{mine}"),
+            [Unauthorized, Ok, Ok, Ok],
+        ),
+        (
+            format!("/api/v1/indicators/{theirs}"),
+            [Unauthorized, Ok, Ok, Forbidden],
+        ),
+    ];
+    let mut clients = [
+        (Who::Anonymous, app.client()),
+        (Who::Admin, app.login("boss").await),
+        (Who::Observer, app.login("viewer").await),
+        (Who::Liaison, app.login("sifa").await),
+    ];
+    for (path, expected) in &table {
+        for (i, (who, client)) in clients.iter_mut().enumerate() {
+            let r = client.get(path).await;
+            let got = outcome(r.status, r.location.as_deref());
+            assert_eq!(got, expected[i], "GET {path} as {who:?}");
+            if got == Forbidden && !path.starts_with("/api/") {
+                assert!(
+                    r.text.contains("没有权限")
+                        || r.text.contains("只能查看")
+                        || r.text.contains("只有管理员"),
+                    "{path}: {}",
+                    r.text
+                );
+            }
+            if got == Forbidden || got == Unauthorized {
+                // Refusals carry no data of the unit or indicator.
+                assert!(
+                    !r.text.contains("县财政局"),
+                    "GET {path} as {who:?} leaked data"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_change_route_for_every_role() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("viewer", UserRole::Observer, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let sifa = app.unit_id("县司法局").await.0;
+    let other = app.unit_id("县财政局").await.0;
+    let group = app.unit_id("各执法部门").await.0;
+    let (mine, _) = leaves(&app, "县司法局").await;
+    let viewer = app
+        .store
+        .user_by_username("viewer")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    let posts: Vec<(String, Vec<(&str, String)>)> = vec![
+        (
+            format!("/indicators/{mine}/assign"),
+            vec![("unit_id", other.to_string()), ("role", "co".into())],
+        ),
+        (
+            format!("/indicators/{mine}/lead"),
+            vec![("unit_id", sifa.to_string())],
+        ),
+        (
+            format!("/indicators/{mine}/unassign"),
+            vec![("unit_id", sifa.to_string())],
+        ),
+        (
+            "/admin/units".into(),
+            vec![
+                ("name", "县交通运输局".into()),
+                ("kind", "government".into()),
+            ],
+        ),
+        (
+            format!("/admin/units/{sifa}"),
+            vec![
+                ("name", "县司法局改名".into()),
+                ("kind", "government".into()),
+            ],
+        ),
+        (
+            format!("/admin/units/{sifa}/aliases"),
+            vec![("alias", "司法局".into())],
+        ),
+        (
+            format!("/admin/units/{group}/members"),
+            vec![("member", sifa.to_string())],
+        ),
+        (
+            "/admin/users".into(),
+            vec![
+                ("username", "x1".into()),
+                ("display_name", "x".into()),
+                ("role", "observer".into()),
+            ],
+        ),
+        (format!("/admin/users/{viewer}/reset"), vec![]),
+        (
+            format!("/admin/users/{viewer}/disable"),
+            vec![("disabled", "true".into())],
+        ),
+        (
+            "/admin/import/confirm".into(),
+            vec![("token", "0".repeat(64))],
+        ),
+    ];
+    let audit_before = app.store.audit_count(&Default::default()).await.unwrap();
+    for who in ["viewer", "sifa"] {
+        let mut c = app.login(who).await;
+        for (path, fields) in &posts {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = c.post(path, &f).await;
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "POST {path} as {who}: {}",
+                r.text
+            );
+        }
+    }
+    let mut anon = app.client();
+    anon.get("/login").await;
+    for (path, fields) in &posts {
+        let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = anon.post(path, &f).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "POST {path} anonymous");
+        assert!(r.location.unwrap().starts_with("/login"));
+    }
+    // Logins are audited; nothing else may have changed.
+    let audit = app.store.audit_entries(&Default::default()).await.unwrap();
+    let changes = audit.iter().filter(|e| e.action != "user.login").count() as u64;
+    let logins = audit.iter().filter(|e| e.action == "user.login").count() as u64;
+    assert_eq!(
+        changes + logins,
+        app.store.audit_count(&Default::default()).await.unwrap()
+    );
+    assert_eq!(changes, audit_before, "a refused request changed something");
+}

@@ -1,0 +1,256 @@
+//! HTTP-level tests of the platform: the real router over a fresh SQLite database per
+//! test, driven like a browser (cookies, CSRF tokens scraped from forms).
+
+mod api;
+mod authz;
+mod flows;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use fazhi_store::{Actor, NewUser, Store, UnitId, UserRole};
+use fazhi_web::{AppState, Config, password};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub struct App {
+    pub router: Router,
+    pub store: Store,
+    pub admin_password: String,
+    _dir: tempfile::TempDir,
+}
+
+pub const PASSWORD: &str = "Changed-pass-2026";
+
+impl App {
+    pub async fn new() -> App {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("t.sqlite").display()
+        );
+        let store = Store::connect(&url).await.expect("store");
+        let admin = fazhi_web::bootstrap(&store)
+            .await
+            .expect("bootstrap")
+            .expect("first admin");
+        let config = Config::new(([127, 0, 0, 1], 0).into(), dir.path().to_path_buf());
+        let router = fazhi_web::router(AppState::new(store.clone(), config));
+        App {
+            router,
+            store,
+            admin_password: admin.password,
+            _dir: dir,
+        }
+    }
+
+    pub async fn unit_id(&self, name: &str) -> UnitId {
+        self.store
+            .find_unit(name)
+            .await
+            .expect("query")
+            .expect("unit exists")
+    }
+
+    /// Create a user directly in the store with a known, already-changed password.
+    pub async fn user(&self, username: &str, role: UserRole, unit: Option<&str>) {
+        let unit_id = match unit {
+            Some(u) => Some(self.unit_id(u).await),
+            None => None,
+        };
+        self.store
+            .create_user(
+                NewUser {
+                    username: username.into(),
+                    display_name: username.into(),
+                    password_hash: password::hash(PASSWORD).expect("hash"),
+                    role,
+                    unit_id,
+                    must_change_password: false,
+                },
+                &Actor::system(),
+            )
+            .await
+            .expect("create user");
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            router: self.router.clone(),
+            cookie: None,
+            csrf: None,
+            bearer: None,
+        }
+    }
+
+    /// A client logged in as `username` with [`PASSWORD`].
+    pub async fn login(&self, username: &str) -> Client {
+        let mut c = self.client();
+        let r = c.login(username, PASSWORD).await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "login of {username}: {}",
+            r.text
+        );
+        c
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub content_type: String,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+    pub bearer: Option<String>,
+}
+
+/// The value of the first `name="_csrf"` hidden field on a page.
+pub fn scrape_csrf(html: &str) -> Option<String> {
+    let at = html.find("name=\"_csrf\" value=\"")?;
+    let rest = &html[at + "name=\"_csrf\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+impl Client {
+    pub async fn send(&mut self, req: Request<Body>) -> Resp {
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        if let Some(c) = resp.headers().get(header::SET_COOKIE) {
+            let c = c.to_str().unwrap_or_default();
+            let pair = c.split(';').next().unwrap_or_default().to_string();
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap_or_default().to_string());
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(t) = scrape_csrf(&text) {
+            self.csrf = Some(t);
+        }
+        Resp {
+            status,
+            location,
+            content_type,
+            text,
+        }
+    }
+
+    fn builder(&self, method: &str, uri: &str) -> axum::http::request::Builder {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        if let Some(t) = &self.bearer {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        b
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Resp {
+        let req = self
+            .builder("GET", uri)
+            .body(Body::empty())
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// POST a form; the session's CSRF token is added unless `fields` has `_csrf`.
+    pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if !fields.iter().any(|(k, _)| *k == "_csrf")
+            && let Some(t) = &self.csrf
+        {
+            pairs.push(("_csrf".into(), t.clone()));
+        }
+        let body = serde_urlencoded::to_string(&pairs).expect("form");
+        let req = self
+            .builder("POST", uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// POST a multipart upload with one file field named `file`.
+    pub async fn upload(&mut self, uri: &str, file_name: &str, bytes: &[u8]) -> Resp {
+        let boundary = "fazhi-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let uri = match &self.csrf {
+            Some(t) => format!("{uri}?_csrf={t}"),
+            None => uri.to_string(),
+        };
+        let req = self
+            .builder("POST", &uri)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn login(&mut self, username: &str, password: &str) -> Resp {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let r = self
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        // Like a browser: follow the redirect, which also picks up the new session's
+        // CSRF token (login starts a new session).
+        let mut next = r.location.clone();
+        for _ in 0..5 {
+            let Some(to) = next else { break };
+            next = self.get(&to).await.location;
+        }
+        r
+    }
+}
+
+/// Shared across tests that only read: one library-loaded database is enough.
+pub type Shared = Arc<App>;
