@@ -269,7 +269,7 @@ describe('法治政府建设示范创建平台（真实浏览器）', () => {
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '创建并生成初始密码' }).click()]);
     await page.locator('.flash').waitFor();
     const flash = await page.locator('.flash').innerText();
-    const m = flash.match(/已创建用户 (\S+)，初始密码：([A-Za-z0-9]+)（/);
+    const m = flash.match(/已创建用户 (\S+)，初始密码：([A-Za-z0-9-]+)（/);
     assert.ok(m, `提示中应有初始密码：${flash}`);
     assert.equal(m[1], LIAISON.username);
     liaisonPassword = m[2];

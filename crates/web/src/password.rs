@@ -42,19 +42,22 @@ pub fn check_rule(password: &str) -> Result<(), WebError> {
     }
 }
 
-/// A first password to hand to a new user: 14 characters without look-alikes (0/O, 1/l).
+/// A first password to hand to a new user: three groups of four lower-case letters and
+/// digits without look-alikes (`k7mq-2xzp-9hta`), easy to read out over the phone; the
+/// user must change it at first login.
 pub fn generate() -> Result<String, WebError> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 14];
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).map_err(|e| WebError::internal(format!("随机数不可用：{e}")))?;
-    let mut s: String = bytes
+    let mut chars: Vec<char> = bytes
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect();
     // Guarantee the rule: a digit and a letter in fixed places.
-    s.replace_range(4..5, "7");
-    s.replace_range(9..10, "k");
-    Ok(s)
+    chars[1] = '7';
+    chars[6] = 'k';
+    let groups: Vec<String> = chars.chunks(4).map(|c| c.iter().collect()).collect();
+    Ok(groups.join("-"))
 }
 
 /// Counts failed logins per key (user name and client) in a sliding window.
@@ -129,6 +132,7 @@ mod tests {
         for _ in 0..50 {
             let p = generate().unwrap();
             assert_eq!(p.chars().count(), 14);
+            assert_eq!(p.matches('-').count(), 2);
             check_rule(&p).unwrap();
         }
         assert!(check_rule("short1").is_err());

@@ -55,8 +55,10 @@ pub struct LeafView {
 
 #[derive(Debug, Clone)]
 pub enum TreeEvent {
+    /// `sep` follows the code as the document prints it: `一、` at the top, `1. ` below.
     Open {
         code: String,
+        sep: &'static str,
         title: String,
         count: usize,
     },
@@ -104,6 +106,7 @@ fn events(
     nodes: &[StoredNode],
     f: &Filter,
     heading_matches: bool,
+    depth: usize,
     out: &mut Vec<TreeEvent>,
 ) -> usize {
     let mut kept = 0;
@@ -127,10 +130,11 @@ fn events(
             let start = out.len();
             out.push(TreeEvent::Open {
                 code: node.code.clone(),
+                sep: if depth == 0 { "、" } else { ". " },
                 title: node.title.clone(),
                 count: 0,
             });
-            let n = events(&node.children, f, here, out);
+            let n = events(&node.children, f, here, depth + 1, out);
             if n == 0 {
                 out.truncate(start);
             } else {
@@ -204,7 +208,7 @@ pub async fn tree(
         empty_groups: &groups,
     };
     let mut evs = Vec::new();
-    let shown = events(&fw.roots, &filter, false, &mut evs);
+    let shown = events(&fw.roots, &filter, false, 0, &mut evs);
     render(&TreePage {
         layout: Layout::build(&state, &cu).await?,
         title: fw.info.title.clone(),

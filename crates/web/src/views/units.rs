@@ -90,6 +90,8 @@ pub struct ListItem {
     pub text: String,
     pub lead: bool,
     pub via_group: Option<String>,
+    /// The lead units (other than this one), so a co-unit knows whom to work with.
+    pub leads: String,
 }
 
 #[derive(Template)]
@@ -117,6 +119,20 @@ pub async fn responsibility_list(
     }
     let unit = state.store.unit(id).await?;
     let items = state.store.unit_indicators(id).await?;
+    let fw = super::indicators::current(&state).await?;
+    let leads: std::collections::HashMap<fazhi_store::NodeId, Vec<String>> = fw
+        .leaves()
+        .into_iter()
+        .map(|(_, n)| {
+            let names = n
+                .assignments
+                .iter()
+                .filter(|a| a.role == Role::Lead && a.unit_id != id)
+                .map(|a| a.unit_name.clone())
+                .collect();
+            (n.id, names)
+        })
+        .collect();
     let mut sections: Vec<Section> = Vec::new();
     let (mut lead_count, mut co_count, mut via_group_count) = (0, 0, 0);
     for item in items {
@@ -159,6 +175,10 @@ pub async fn responsibility_list(
         }
         if let Some(group) = section.groups.last_mut() {
             group.items.push(ListItem {
+                leads: leads
+                    .get(&item.node_id)
+                    .map(|v| v.join("、"))
+                    .unwrap_or_default(),
                 id: item.node_id.0,
                 code: item.code,
                 text: item.text,
