@@ -25,6 +25,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// 管理用户：add、list、reset-password、disable
     User(serve_cmd::UserArgs),
+    /// 审计日志：verify 校验哈希链
+    Audit(serve_cmd::AuditArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -57,6 +59,15 @@ fn main() -> ExitCode {
                 .and_then(|rt| rt.block_on(serve_cmd::serve(&args)))
                 .map(|()| ExitCode::SUCCESS)
         }
+        Command::Audit(args) => runtime()
+            .and_then(|rt| rt.block_on(serve_cmd::audit(&args)))
+            .map(|intact| {
+                if intact {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }),
         Command::User(args) => runtime()
             .and_then(|rt| rt.block_on(serve_cmd::user(&args)))
             .map(|()| ExitCode::SUCCESS),

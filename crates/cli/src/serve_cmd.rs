@@ -13,13 +13,13 @@ use serde::Deserialize;
 #[derive(Args, Clone)]
 pub struct DataArgs {
     /// 数据目录：SQLite 数据库与上传文件都在这里
-    #[arg(long, env = "FAZHI_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "FAZHI_DATA_DIR", value_name = "DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// 数据库地址，如 sqlite://fazhi.sqlite 或 postgres://user@host/db；默认为数据目录下的 SQLite 文件
-    #[arg(long, env = "FAZHI_DATABASE_URL", value_name = "URL")]
+    #[arg(long, env = "FAZHI_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
     /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、max_import_mb）
-    #[arg(long, env = "FAZHI_CONFIG", value_name = "FILE")]
+    #[arg(long, env = "FAZHI_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
 
@@ -265,6 +265,45 @@ pub async fn user(args: &UserArgs) -> Result<()> {
     }
     store.close().await.ok();
     Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// 重新计算审计日志的哈希链，报告第一条被改动的记录
+    Verify,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+/// `fazhi audit verify`: Ok(true) when the chain is intact.
+pub async fn audit(args: &AuditArgs) -> Result<bool> {
+    let (_, url) = resolve(&args.data, None)?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("无法打开数据库 {}", redact(&url)))?;
+    let AuditCommand::Verify = args.command;
+    let intact = match store.verify_audit().await? {
+        Ok(n) => {
+            println!("审计日志校验通过：共 {n} 条记录，哈希链完整。");
+            true
+        }
+        Err(broken) => {
+            println!("审计日志校验失败：{broken}");
+            println!(
+                "自第 {} 条起的记录可能被改动、删除或插入，请保留数据库副本并报告管理员。",
+                broken.id
+            );
+            false
+        }
+    };
+    store.close().await.ok();
+    Ok(intact)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `fazhi` binary. One test binary; one module per command.
 
+mod audit;
 mod import;
 mod rules;
 

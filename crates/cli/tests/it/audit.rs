@@ -1,0 +1,96 @@
+//! `fazhi user …` and `fazhi audit verify` on a real data directory.
+
+use sea_orm::ConnectionTrait;
+
+use crate::{fazhi, stderr, stdout};
+
+#[tokio::test]
+async fn audit_verify_names_the_altered_row() {
+    let dir = tempfile_dir("audit");
+    let d = dir.to_str().unwrap();
+    let out = fazhi(&[
+        "user",
+        "add",
+        "sifaju",
+        "--name",
+        "司法局联络员",
+        "--unit",
+        "县司法局",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("初始密码"),
+        "first start prints the admin password: {text}"
+    );
+    assert!(text.contains("已创建用户 sifaju（单位联络员）"), "{text}");
+    let out = fazhi(&["user", "list", "--data-dir", d]);
+    assert!(
+        stdout(&out).contains("sifaju\t司法局联络员\t单位联络员\t县司法局\t待修改初始密码"),
+        "{}",
+        stdout(&out)
+    );
+    let out = fazhi(&[
+        "user",
+        "add",
+        "x",
+        "--name",
+        "x",
+        "--unit",
+        "不存在的单位",
+        "--data-dir",
+        d,
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("没有名为“不存在的单位”的单位"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = fazhi(&["audit", "verify", "--data-dir", d]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("审计日志校验通过"));
+
+    // Alter one row behind the application's back.
+    let url = format!("sqlite://{}?mode=rwc", dir.join("fazhi.sqlite").display());
+    let store = fazhi_store::Store::connect(&url).await.unwrap();
+    let entries = store.audit_entries(&Default::default()).await.unwrap();
+    let victim = entries
+        .iter()
+        .find(|e| e.action == "user.create")
+        .unwrap()
+        .id;
+    store
+        .connection()
+        .execute_unprepared(&format!(
+            "UPDATE audit_log SET after_json = replace(after_json, 'sifaju', 'someone') WHERE id = {victim}"
+        ))
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+    let out = fazhi(&["audit", "verify", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("审计日志校验失败"), "{text}");
+    assert!(
+        text.contains(&format!("第 {victim} 条")),
+        "names the row: {text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn tempfile_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "fazhi-it-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
