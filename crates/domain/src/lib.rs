@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod framework;
 pub mod rules;
+pub mod task;
 pub mod unit;
 
 pub use framework::{Framework, Heading, Indicator, Node};

@@ -37,6 +37,7 @@ pub fn field_label(field: &str) -> &'static str {
         "username" => "用户名",
         "token" => "令牌",
         "is_current" => "当前版本",
+        "round_active" => "当前轮次",
         _ => "",
     }
 }
@@ -71,6 +72,11 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
         "token",
     ),
     ("ux_framework_current", "framework.is_current", "is_current"),
+    (
+        "ux_campaign_round_active",
+        "campaign_round.is_active",
+        "round_active",
+    ),
 ];
 
 /// Turns a unique violation into [`StoreError::Conflict`] with the field it concerns;

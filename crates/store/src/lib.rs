@@ -29,6 +29,18 @@
 //! | `session` | id (text key), data (blob), expiry_date | Login sessions, for a tower-sessions `SessionStore`. |
 //! | `api_token` | id, user_id, name, token_sha256 (unique), created_at, last_used_at | Only the token's SHA-256 is stored. |
 //! | `audit_log` | id, at, actor_user_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash | Append-only hash chain, see [`audit`]. |
+//! | `campaign_round` | id, name, starts_on, ends_on, framework_id, created_at, created_by_user_id, created_by_name, previous_round_id, is_active | 轮次: one pass of the campaign over one framework version, see [`rounds`]. At most one `is_active` (partial unique index `ux_campaign_round_active`); `previous_round_id` is the round its due dates were copied from. |
+//! | `task` | id, round_id, node_id, unit_id, role, via_group_unit_id, status, due_on, self_score_tenths, review_score_tenths, was_late, created_at, updated_at; unique (round_id, node_id, unit_id) | 任务: one unit's share of one leaf indicator in a round, see [`tasks`]. `role` `lead`/`co`; `via_group_unit_id` set when the unit holds it as member of a group; `status` is `TaskStatus`'s serde string; scores in tenths of a point (0–1000). |
+//! | `task_event` | id, task_id, at, actor_user_id, actor_name, action, from_status, to_status, note | Each lifecycle step (签收, 报送, 退回 with its reason in `note`, …), append-only. |
+//! | `progress_report` | id, task_id, at, author_user_id, author_name, progress, problems, next_steps, percent | 工作进展 / 存在问题 / 下步计划, append-only, see [`reports`]. |
+//! | `blob` | sha256 (primary key), size, content_type, created_at | Metadata of an uploaded file; the bytes are in the file store under a key derived from `sha256`. One row per distinct content. |
+//! | `evidence` | id, task_id, kind, title, doc_number, doc_date, current_version, created_at, created_by_user_id, created_by_name, deleted | 佐证材料, see [`evidence`]. `kind` (`file`/`link`) is that of the current version; deletion only sets `deleted`. |
+//! | `evidence_version` | id, evidence_id, version, blob_sha256, original_name, url, published_on, created_at, created_by_user_id, created_by_name; unique (evidence_id, version) | Every version is kept: a file (`blob_sha256`, `original_name`) or a link (`url`, `published_on`), never both (CHECK). |
+//! | `evidence_review` | id, evidence_id, version, reviewer_user_id, reviewer_name, verdict, note, at | 审核: `ok` (合格) or `needs_more` (需补充) on the version judged. |
+//!
+//! Due and document dates are SQL `DATE`. The `*_user_id` columns of the work tables
+//! have no foreign key, like the audit log's: the name next to them records who acted
+//! (accounts are never deleted, only disabled).
 //!
 //! # Writes
 //!
@@ -42,9 +54,13 @@ pub mod assignments;
 pub mod audit;
 mod entity;
 pub mod error;
+pub mod evidence;
 pub mod framework;
 mod migration;
+pub mod reports;
+pub mod rounds;
 pub mod sessions;
+pub mod tasks;
 pub mod types;
 pub mod units;
 pub mod users;
@@ -60,13 +76,24 @@ use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord, BrokenEntry, append_audit};
 pub use error::{StoreError, StoreResult};
+pub use evidence::{
+    BlobInfo, Evidence, EvidenceContent, EvidenceKind, EvidenceReview, EvidenceVersion,
+    NewEvidence, Verdict,
+};
 pub use fazhi_domain::framework::Role;
+pub use fazhi_domain::task::{ActorRole, Score, TaskAction, TaskActionKind, TaskStatus};
 pub use fazhi_domain::unit::UnitKind;
 pub use framework::{
     FrameworkInfo, HeadingRef, StoredAssignment, StoredDiagnostic, StoredFramework, StoredNode,
 };
+pub use reports::{NewReport, ProgressReport};
+pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
 pub use sessions::ApiToken;
-pub use types::{Actor, AuditId, FrameworkId, NodeId, TokenId, UnitId, UserId, UserRole};
+pub use tasks::{Inbox, InboxCounts, TaskDetail, TaskEvent, TaskFilter, TaskSummary};
+pub use types::{
+    Actor, AuditId, EventId, EvidenceId, FrameworkId, NodeId, ReportId, ReviewId, RoundId, TaskId,
+    TokenId, UnitId, UserId, UserRole,
+};
 pub use units::{UnitDetail, UnitIndicator, UnitSummary};
 pub use users::{NewUser, User, UserUpdate};
 

@@ -53,6 +53,30 @@ id_type!(
     /// Row id of an audit entry (`audit_log.id`); increases in chain order.
     AuditId
 );
+id_type!(
+    /// Row id of a campaign round (`campaign_round.id`).
+    RoundId
+);
+id_type!(
+    /// Row id of a task (`task.id`): one unit's share of one indicator in one round.
+    TaskId
+);
+id_type!(
+    /// Row id of a task lifecycle event (`task_event.id`).
+    EventId
+);
+id_type!(
+    /// Row id of a progress report (`progress_report.id`).
+    ReportId
+);
+id_type!(
+    /// Row id of an evidence item (`evidence.id`); its versions share it.
+    EvidenceId
+);
+id_type!(
+    /// Row id of an evidence review (`evidence_review.id`).
+    ReviewId
+);
 
 /// Who makes a change; written into the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

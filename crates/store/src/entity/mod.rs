@@ -243,3 +243,202 @@ pub(crate) mod audit_log {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod campaign_round {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "campaign_round")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub starts_on: Date,
+        pub ends_on: Date,
+        pub framework_id: i64,
+        pub created_at: DateTimeUtc,
+        pub created_by_user_id: Option<i64>,
+        pub created_by_name: String,
+        pub previous_round_id: Option<i64>,
+        pub is_active: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod task {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "task")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub round_id: i64,
+        pub node_id: i64,
+        pub unit_id: i64,
+        /// `lead` or `co`.
+        pub role: String,
+        pub via_group_unit_id: Option<i64>,
+        /// `TaskStatus` serde string.
+        pub status: String,
+        pub due_on: Option<Date>,
+        pub self_score_tenths: Option<i32>,
+        pub review_score_tenths: Option<i32>,
+        pub was_late: bool,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod task_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "task_event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub at: DateTimeUtc,
+        pub actor_user_id: Option<i64>,
+        pub actor_name: String,
+        /// `TaskActionKind` serde string.
+        pub action: String,
+        pub from_status: String,
+        pub to_status: String,
+        pub note: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod progress_report {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "progress_report")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub at: DateTimeUtc,
+        pub author_user_id: Option<i64>,
+        pub author_name: String,
+        pub progress: String,
+        pub problems: String,
+        pub next_steps: String,
+        pub percent: i16,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod blob {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "blob")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub sha256: String,
+        pub size: i64,
+        pub content_type: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod evidence {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "evidence")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        /// `file` or `link`: the kind of the current version.
+        pub kind: String,
+        pub title: String,
+        pub doc_number: Option<String>,
+        pub doc_date: Option<Date>,
+        pub current_version: i32,
+        pub created_at: DateTimeUtc,
+        pub created_by_user_id: Option<i64>,
+        pub created_by_name: String,
+        pub deleted: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod evidence_version {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "evidence_version")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub evidence_id: i64,
+        pub version: i32,
+        pub blob_sha256: Option<String>,
+        pub original_name: Option<String>,
+        pub url: Option<String>,
+        pub published_on: Option<Date>,
+        pub created_at: DateTimeUtc,
+        pub created_by_user_id: Option<i64>,
+        pub created_by_name: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod evidence_review {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "evidence_review")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub evidence_id: i64,
+        pub version: i32,
+        pub reviewer_user_id: Option<i64>,
+        pub reviewer_name: String,
+        /// `ok` or `needs_more`.
+        pub verdict: String,
+        pub note: Option<String>,
+        pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -27,10 +27,18 @@ async fn migrations_from_empty(db: Db) {
         "session",
         "api_token",
         "audit_log",
+        "campaign_round",
+        "task",
+        "task_event",
+        "progress_report",
+        "blob",
+        "evidence",
+        "evidence_version",
+        "evidence_review",
     ] {
         assert_eq!(count_rows(s, table).await, 0, "{table}");
     }
-    assert_eq!(count_rows(s, "seaql_migrations").await, 3);
+    assert_eq!(count_rows(s, "seaql_migrations").await, 4);
     assert!(s.current_framework().await.unwrap().is_none());
     assert!(s.frameworks().await.unwrap().is_empty());
     if s.backend() == fazhi_store::Backend::Sqlite {
@@ -40,7 +48,7 @@ async fn migrations_from_empty(db: Db) {
     }
     // Connecting again finds the schema up to date.
     let again = Store::connect(&db.url).await.unwrap();
-    assert_eq!(count_rows(&again, "seaql_migrations").await, 3);
+    assert_eq!(count_rows(&again, "seaql_migrations").await, 4);
     again.close().await.unwrap();
 }
 
@@ -259,6 +267,14 @@ async fn snapshot(s: &Store) -> Vec<i64> {
         "assignment",
         "import_diagnostic",
         "audit_log",
+        "campaign_round",
+        "task",
+        "task_event",
+        "progress_report",
+        "blob",
+        "evidence",
+        "evidence_version",
+        "evidence_review",
     ] {
         out.push(count_rows(s, table).await);
     }

@@ -10,3 +10,4 @@ mod framework;
 mod sessions;
 mod units;
 mod users;
+mod work;
