@@ -121,7 +121,17 @@ pub async fn serve(args: &ServeArgs) -> Result<()> {
         "fazhi 已启动：http://{addr}/  （数据目录 {}，按 Ctrl+C 停止）",
         config.data_dir.display()
     );
-    let state = AppState::new(store.clone(), config);
+    let files = fazhi_files::FileStore::new(&fazhi_files::FileStoreConfig::local_default(
+        &config.data_dir,
+    ))
+    .context("无法打开文件存储")?;
+    // Uploads cut off by a crash or a restart leave temporary objects; nothing else does.
+    match files.cleanup_temp(std::time::Duration::ZERO).await {
+        Ok(0) => {}
+        Ok(n) => println!("已清理上次中断上传留下的临时文件 {n} 个"),
+        Err(e) => eprintln!("清理临时文件失败：{e}"),
+    }
+    let state = AppState::new(store.clone(), files, config);
     fazhi_web::serve(state)
         .await
         .with_context(|| format!("无法在 {addr} 上提供服务（端口被占用？）"))?;

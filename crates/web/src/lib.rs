@@ -38,6 +38,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest table accepted on the import page.
     pub max_import_bytes: usize,
+    /// Largest evidence file (recordings of 执法全过程 can be large).
+    pub max_upload_bytes: u64,
 }
 
 impl Config {
@@ -47,6 +49,7 @@ impl Config {
             data_dir,
             secure_cookies: false,
             max_import_bytes: 20 * 1024 * 1024,
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 
@@ -58,14 +61,16 @@ impl Config {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub files: fazhi_files::FileStore,
     pub config: Arc<Config>,
     pub limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> Self {
+    pub fn new(store: Store, files: fazhi_files::FileStore, config: Config) -> Self {
         AppState {
             store,
+            files,
             config: Arc::new(config),
             // Five wrong passwords per name and address in 15 minutes.
             limiter: Arc::new(LoginLimiter::new(5, Duration::from_secs(15 * 60))),
@@ -122,8 +127,12 @@ pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::Web
 }
 
 pub fn router(state: AppState) -> Router {
-    use views::{admin, auth, indicators, units};
+    use views::{admin, auth, files, indicators, units, work};
     let max_import = state.config.max_import_bytes;
+    // The file store enforces the real limit while streaming; this only lets it get there.
+    let max_upload = usize::try_from(state.config.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
     let pages = Router::new()
         .route("/", get(indicators::home))
         .route("/login", get(auth::login_form).post(auth::login))
@@ -163,6 +172,23 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/import/confirm", post(admin::import_confirm))
         .route("/admin/frameworks", get(admin::frameworks))
         .route("/admin/audit", get(admin::audit))
+        .route("/rounds", get(work::rounds))
+        .route("/admin/rounds", post(work::open_round))
+        .route("/admin/tasks/due", post(work::set_due))
+        .route("/tasks", get(work::tasks))
+        .route("/inbox", get(work::inbox))
+        .route("/tasks/{id}", get(work::task))
+        .route("/tasks/{id}/action", post(work::action))
+        .route("/tasks/{id}/reports", post(work::add_report))
+        .route("/tasks/{id}/links", post(work::add_link))
+        .route("/tasks/{id}/score", post(work::score))
+        .route(
+            "/tasks/{id}/files",
+            post(files::upload).layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route("/evidence/{id}/review", post(work::review))
+        .route("/evidence/{id}/delete", post(work::delete_evidence))
+        .route("/evidence/{id}/file", get(files::download))
         .route(
             "/account/tokens",
             get(auth::tokens).post(auth::create_token),

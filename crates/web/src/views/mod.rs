@@ -2,8 +2,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod files;
 pub mod indicators;
 pub mod units;
+pub mod work;
 
 use askama::Template;
 use axum::response::Html;
@@ -24,6 +26,8 @@ pub struct Layout {
     pub is_liaison: bool,
     pub csrf: String,
     pub flash: Option<String>,
+    /// Items waiting for this user (header badge).
+    pub inbox: usize,
 }
 
 impl Layout {
@@ -41,6 +45,7 @@ impl Layout {
             flash = session.data.flash.take();
             state.save_session(&session).await?;
         }
+        let inbox = state.store.inbox(u).await?.total();
         Ok(Some(Layout {
             user_name: u.display_name.clone(),
             role_label: u.role.label(),
@@ -50,6 +55,7 @@ impl Layout {
             is_liaison: u.role == UserRole::Liaison,
             csrf: cu.csrf.clone(),
             flash,
+            inbox,
         }))
     }
 }

@@ -4,6 +4,7 @@
 mod api;
 mod authz;
 mod flows;
+mod work;
 
 use std::sync::Arc;
 
@@ -26,6 +27,10 @@ pub const PASSWORD: &str = "Changed-pass-2026";
 
 impl App {
     pub async fn new() -> App {
+        Self::with_upload_limit(2 * 1024 * 1024 * 1024).await
+    }
+
+    pub async fn with_upload_limit(max_upload_bytes: u64) -> App {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!(
             "sqlite://{}?mode=rwc",
@@ -36,14 +41,20 @@ impl App {
             .await
             .expect("bootstrap")
             .expect("first admin");
-        let config = Config::new(([127, 0, 0, 1], 0).into(), dir.path().to_path_buf());
-        let router = fazhi_web::router(AppState::new(store.clone(), config));
+        let mut config = Config::new(([127, 0, 0, 1], 0).into(), dir.path().to_path_buf());
+        config.max_upload_bytes = max_upload_bytes;
+        let files = fazhi_files::FileStore::local(dir.path().join("files")).expect("file store");
+        let router = fazhi_web::router(AppState::new(store.clone(), files, config));
         App {
             router,
             store,
             admin_password: admin.password,
             _dir: dir,
         }
+    }
+
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("files").join("blobs")
     }
 
     pub async fn unit_id(&self, name: &str) -> UnitId {
@@ -208,8 +219,27 @@ impl Client {
 
     /// POST a multipart upload with one file field named `file`.
     pub async fn upload(&mut self, uri: &str, file_name: &str, bytes: &[u8]) -> Resp {
+        self.upload_with(uri, &[], file_name, bytes).await
+    }
+
+    /// POST a multipart form: text fields first, then the file.
+    pub async fn upload_with(
+        &mut self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Resp {
         let boundary = "fazhi-test-boundary";
         let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());

@@ -1,0 +1,10 @@
+//! Integration tests of fazhi-files: the store on a local directory, in memory and (when
+//! `moto_server` is installed) on an S3 emulator; sniffing of real files; file names.
+
+mod common;
+mod config;
+mod local;
+mod memory;
+mod names;
+mod s3;
+mod sniffing;

@@ -1,0 +1,271 @@
+//! The daily work over HTTP: a round, a unit's task through its whole life, evidence.
+
+use axum::http::StatusCode;
+use fazhi_store::UserRole;
+
+use crate::App;
+
+/// `%PDF` magic so the file store sniffs it as a PDF.
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+fn task_id_for(html: &str, code: &str) -> Option<i64> {
+    // Rows link as <a href="/tasks/ID">CODE</a>.
+    let needle = format!("\">{code}</a></td>");
+    let end = html.find(&needle)?;
+    let start = html[..end].rfind("/tasks/")? + "/tasks/".len();
+    html[start..end].parse().ok()
+}
+
+#[tokio::test]
+async fn a_task_from_round_to_approval() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    let r = admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2027年度创建工作"),
+                ("starts_on", "2027-01-01"),
+                ("ends_on", "2027-12-31"),
+                ("due_on", "2027-08-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/tasks"));
+    let page = admin.get("/tasks").await;
+    assert!(
+        page.text.contains("已开启新一轮创建工作，生成任务 113 项"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("“各执法部门”尚未设置成员单位"));
+
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    let id = task_id_for(&list.text, "25").expect("item 25 is 县司法局's");
+    assert!(
+        task_id_for(&list.text, "1").is_none(),
+        "other units' tasks are not listed"
+    );
+    let inbox = sifa.get("/inbox").await;
+    assert!(inbox.text.contains("待签收"));
+    let t = format!("/tasks/{id}");
+    let r = sifa
+        .post(&format!("{t}/action"), &[("action", "submit")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "a task not yet signed cannot be submitted"
+    );
+    let r = sifa
+        .post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = sifa
+        .post(
+            &format!("{t}/reports"),
+            &[
+                ("progress", "已完成规范性文件合法性审核台账"),
+                ("problems", "无"),
+                ("next_steps", "报送"),
+                ("percent", "80"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    sifa.get(&t).await;
+    let r = sifa
+        .upload_with(
+            &format!("{t}/files"),
+            &[
+                ("title", "合法性审核台账"),
+                ("doc_number", "兰司发〔2027〕1号"),
+                ("doc_date", "2027-03-01"),
+            ],
+            "台账.pdf",
+            PDF,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    sifa.get(&t).await;
+    let r = sifa
+        .post(
+            &format!("{t}/links"),
+            &[
+                ("title", "政府网站公开"),
+                ("url", "https://www.example.gov.cn/gk/2027/1.html"),
+                ("published_on", "2027-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = sifa
+        .post(
+            &format!("{t}/links"),
+            &[("title", "坏链接"), ("url", "javascript:alert(1)")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("合法性审核台账"));
+    assert!(page.text.contains("兰司发〔2027〕1号"));
+    assert!(page.text.contains("application/pdf"));
+    assert!(page.text.contains("已完成规范性文件合法性审核台账"));
+    let file_at = page.text.find("/evidence/").unwrap() + "/evidence/".len();
+    let evidence: i64 = page.text[file_at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    let dl = sifa.get(&format!("/evidence/{evidence}/file")).await;
+    assert_eq!(dl.status, StatusCode::OK);
+    assert_eq!(dl.text.as_bytes(), PDF);
+    assert_eq!(
+        dl.content_type, "application/octet-stream",
+        "downloads never render as pages"
+    );
+    sifa.post(&format!("{t}/action"), &[("action", "submit")])
+        .await;
+
+    // Another unit sees nothing of it.
+    let mut other = app.login("caizheng").await;
+    assert_eq!(other.get(&t).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        other
+            .get(&format!("/evidence/{evidence}/file"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    other.get("/tasks").await;
+    let r = other
+        .post(&format!("{t}/action"), &[("action", "approve")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = other.upload(&format!("{t}/files"), "x.pdf", PDF).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The office returns it with a reason; the unit sees the reason and resubmits.
+    admin.get(&t).await;
+    let r = admin
+        .post(
+            &format!("{t}/action"),
+            &[("action", "return"), ("reason", "请补充审核意见书")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("请补充审核意见书"));
+    assert!(page.text.contains("退回"));
+    let inbox = sifa.get("/inbox").await;
+    assert!(inbox.text.contains("被退回"));
+    sifa.post(&format!("{t}/action"), &[("action", "submit")])
+        .await;
+    admin.get(&t).await;
+    admin
+        .post(
+            &format!("/evidence/{evidence}/review"),
+            &[("verdict", "ok")],
+        )
+        .await;
+    let r = admin
+        .post(&format!("{t}/action"), &[("action", "approve")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = admin
+        .post(&format!("{t}/score"), &[("score", "92.5")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = admin.post(&format!("{t}/score"), &[("score", "101")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let page = admin.get(&t).await;
+    assert!(page.text.contains("已通过"));
+    assert!(page.text.contains("审核评分：92.5"));
+    assert!(page.text.contains("审核：合格"));
+    for step in ["签收", "报送", "退回", "通过"] {
+        assert!(page.text.contains(step), "event {step} recorded");
+    }
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn uploads_are_limited_and_deduplicated() {
+    let app = App::with_upload_limit(1024).await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2027"),
+                ("starts_on", "2027-01-01"),
+                ("ends_on", "2027-12-31"),
+            ],
+        )
+        .await;
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    let id = task_id_for(&list.text, "4").unwrap();
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    sifa.get(&t).await;
+    let big = vec![b'x'; 4096];
+    let r = sifa
+        .upload_with(&format!("{t}/files"), &[("title", "太大")], "big.txt", &big)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("文件超过大小上限"), "{}", r.text);
+    let detail = app.store.task(fazhi_store::TaskId(id)).await.unwrap();
+    assert!(
+        detail.evidence.is_empty(),
+        "nothing stored for a refused upload"
+    );
+    let mut pages = Vec::new();
+    for name in ["a.pdf", "b.pdf"] {
+        let r = sifa
+            .upload_with(&format!("{t}/files"), &[("title", name)], name, PDF)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        pages.push(sifa.get(&t).await.text);
+    }
+    assert!(!pages[0].contains("只保存一份"));
+    assert!(
+        pages[1].contains("只保存一份"),
+        "the second upload is reported as a duplicate"
+    );
+    let detail = app.store.task(fazhi_store::TaskId(id)).await.unwrap();
+    assert_eq!(detail.evidence.len(), 2);
+    let shas: Vec<_> = detail
+        .evidence
+        .iter()
+        .filter_map(|e| e.current().and_then(|v| v.blob_sha256.clone()))
+        .collect();
+    assert_eq!(shas[0], shas[1]);
+    let objects = walk(&app.files_dir());
+    assert_eq!(objects, 1, "one stored object for the same content");
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
