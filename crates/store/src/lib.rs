@@ -112,6 +112,9 @@ pub enum Backend {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// Bumped by every committed write transaction, so callers can cache reads and know
+    /// when to drop them (see [`Store::generation`]).
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -159,7 +162,11 @@ impl Store {
         }
         let db = Database::connect(options).await?;
         migration::Migrator::up(&db, None).await?;
-        Ok(Store { db, backend })
+        Ok(Store {
+            db,
+            backend,
+            generation: Default::default(),
+        })
     }
 
     /// The backend in use.
@@ -173,6 +180,13 @@ impl Store {
     }
 
     /// Opens a write transaction. Commit it with [`Tx::commit`]; dropping it rolls back.
+    /// A number that changes after every committed write made through this `Store` (and
+    /// its clones). A cache of anything read from the database is valid while it stays the
+    /// same. Writes by another process are not seen: one server per database.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub async fn begin(&self) -> StoreResult<Tx> {
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)
@@ -181,6 +195,7 @@ impl Store {
         };
         Ok(Tx {
             inner: self.db.begin_with_options(options).await?,
+            generation: std::sync::Arc::clone(&self.generation),
         })
     }
 
@@ -194,11 +209,14 @@ impl Store {
 /// A write transaction opened by [`Store::begin`].
 pub struct Tx {
     inner: DatabaseTransaction,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         self.inner.commit().await?;
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }
 

@@ -189,9 +189,18 @@ impl Store {
         let Some(user) = app_user::Entity::find_by_id(row.user_id).one(conn).await? else {
             return Ok(None);
         };
-        let mut active = row.into_active_model();
-        active.last_used_at = Set(Some(now()));
-        let row = active.update(conn).await?;
+        // Note the use at most once a minute: a script calling the API in a loop should
+        // not turn every read into a write.
+        let fresh = row
+            .last_used_at
+            .is_some_and(|t| now() - t < chrono::Duration::minutes(1));
+        let row = if fresh {
+            row
+        } else {
+            let mut active = row.into_active_model();
+            active.last_used_at = Set(Some(now()));
+            active.update(conn).await?
+        };
         Ok(Some((ApiToken::from(row), User::try_from(user)?)))
     }
 

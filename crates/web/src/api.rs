@@ -149,7 +149,6 @@ async fn framework(
     if cu.user.role == UserRole::Liaison {
         let unit = cu.user.unit_id.ok_or_else(WebError::forbidden)?;
         let mine: std::collections::HashSet<i64> = state
-            .store
             .unit_indicators(unit)
             .await?
             .iter()
@@ -171,7 +170,7 @@ async fn framework(
     }
     Ok(Json(FrameworkDto {
         id: fw.info.id.0,
-        title: fw.info.title,
+        title: fw.info.title.clone(),
         indicators: roots,
     }))
 }
@@ -269,10 +268,11 @@ async fn unit_indicators(
     if !can_view_unit(&cu.user, id) {
         return Err(WebError::forbidden().into());
     }
-    let items = state.store.unit_indicators(id).await?;
+    let items = state.unit_indicators(id).await?;
     Ok(Json(
         items
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|i| UnitIndicatorDto {
                 id: i.node_id.0,
                 code: i.code,
@@ -310,7 +310,6 @@ async fn indicator(
     if cu.user.role == UserRole::Liaison {
         let unit = cu.user.unit_id.ok_or_else(WebError::forbidden)?;
         let mine = state
-            .store
             .unit_indicators(unit)
             .await?
             .iter()

@@ -2,6 +2,7 @@
 //! under `/api/v1`, sessions with CSRF protection, and first-start bootstrap.
 
 pub mod api;
+mod cache;
 pub mod error;
 pub mod password;
 pub mod session;
@@ -64,6 +65,7 @@ pub struct AppState {
     pub files: fazhi_files::FileStore,
     pub config: Arc<Config>,
     pub limiter: Arc<LoginLimiter>,
+    cache: Arc<cache::ReadCache>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             config: Arc::new(config),
             // Five wrong passwords per name and address in 15 minutes.
             limiter: Arc::new(LoginLimiter::new(5, Duration::from_secs(15 * 60))),
+            cache: Arc::default(),
         }
     }
 }

@@ -25,12 +25,8 @@ pub async fn home(cu: CurrentUser) -> Response {
     }
 }
 
-pub(crate) async fn current(state: &AppState) -> WebResult<StoredFramework> {
-    state
-        .store
-        .current_framework()
-        .await?
-        .ok_or_else(|| WebError::NotFound("还没有导入指标体系，请管理员先导入责任分工表".into()))
+pub(crate) async fn current(state: &AppState) -> WebResult<std::sync::Arc<StoredFramework>> {
+    state.current_framework().await
 }
 
 /// A unit shown next to an indicator.
@@ -190,10 +186,9 @@ pub async fn tree(
     let visible: Option<HashSet<NodeId>> = match unit {
         Some(u) => Some(
             state
-                .store
                 .unit_indicators(u)
                 .await?
-                .into_iter()
+                .iter()
                 .map(|i| i.node_id)
                 .collect(),
         ),
@@ -250,7 +245,6 @@ pub async fn detail(
     if cu.user.role == UserRole::Liaison {
         let unit = cu.user.unit_id.ok_or_else(WebError::forbidden)?;
         let mine = state
-            .store
             .unit_indicators(unit)
             .await?
             .iter()

@@ -45,7 +45,7 @@ impl Layout {
             flash = session.data.flash.take();
             state.save_session(&session).await?;
         }
-        let inbox = state.store.inbox(u).await?.total();
+        let inbox = state.inbox_total(u, work::today()).await?;
         Ok(Some(Layout {
             user_name: u.display_name.clone(),
             role_label: u.role.label(),

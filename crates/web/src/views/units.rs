@@ -118,7 +118,7 @@ pub async fn responsibility_list(
         return Err(WebError::Forbidden("只能查看本单位的责任清单".into()));
     }
     let unit = state.store.unit(id).await?;
-    let items = state.store.unit_indicators(id).await?;
+    let items = state.unit_indicators(id).await?;
     let fw = super::indicators::current(&state).await?;
     let leads: std::collections::HashMap<fazhi_store::NodeId, Vec<String>> = fw
         .leaves()
@@ -135,7 +135,7 @@ pub async fn responsibility_list(
         .collect();
     let mut sections: Vec<Section> = Vec::new();
     let (mut lead_count, mut co_count, mut via_group_count) = (0, 0, 0);
-    for item in items {
+    for item in items.iter().cloned() {
         match (&item.via_group, item.role) {
             (Some(_), _) => via_group_count += 1,
             (None, Role::Lead) => lead_count += 1,

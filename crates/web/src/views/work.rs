@@ -31,7 +31,7 @@ pub fn opt_date(raw: &Option<String>, what: &str) -> WebResult<Option<NaiveDate>
     }
 }
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     // Beijing date: the office's working day, not UTC's.
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }

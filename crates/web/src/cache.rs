@@ -1,0 +1,92 @@
+//! Read caches for the hot pages: the current framework tree and each unit's list change
+//! only when someone writes, so they are kept until the store's write generation moves.
+//! Measured in BENCHMARKS.md (HTTP section); one server process per database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use fazhi_store::{StoredFramework, UnitId, UnitIndicator, User, UserId};
+
+use crate::AppState;
+use crate::error::{WebError, WebResult};
+
+#[derive(Default)]
+struct Inner {
+    generation: u64,
+    framework: Option<Arc<StoredFramework>>,
+    unit_lists: HashMap<UnitId, Arc<Vec<UnitIndicator>>>,
+    inbox_totals: HashMap<(UserId, NaiveDate), usize>,
+}
+
+#[derive(Default)]
+pub struct ReadCache {
+    inner: Mutex<Inner>,
+}
+
+impl ReadCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The entries valid at `generation`, dropping older ones.
+    fn at(&self, generation: u64) -> std::sync::MutexGuard<'_, Inner> {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            *inner = Inner {
+                generation,
+                ..Default::default()
+            };
+        }
+        inner
+    }
+}
+
+impl AppState {
+    /// The current framework; 404 with a Chinese message when none is imported.
+    pub async fn current_framework(&self) -> WebResult<Arc<StoredFramework>> {
+        // Read the generation first: a write during the query makes the result stale, and
+        // it is then stored under the old generation, which the next reader drops.
+        let generation = self.store.generation();
+        if let Some(fw) = self.cache.at(generation).framework.clone() {
+            return Ok(fw);
+        }
+        let fw = Arc::new(self.store.current_framework().await?.ok_or_else(|| {
+            WebError::NotFound("还没有导入指标体系，请管理员先导入责任分工表".into())
+        })?);
+        let mut inner = self.cache.lock();
+        if inner.generation == generation {
+            inner.framework = Some(Arc::clone(&fw));
+        }
+        Ok(fw)
+    }
+
+    /// A unit's indicators (its 责任清单), including those it holds through a group.
+    pub async fn unit_indicators(&self, unit: UnitId) -> WebResult<Arc<Vec<UnitIndicator>>> {
+        let generation = self.store.generation();
+        if let Some(list) = self.cache.at(generation).unit_lists.get(&unit).cloned() {
+            return Ok(list);
+        }
+        let list = Arc::new(self.store.unit_indicators(unit).await?);
+        let mut inner = self.cache.lock();
+        if inner.generation == generation {
+            inner.unit_lists.insert(unit, Arc::clone(&list));
+        }
+        Ok(list)
+    }
+
+    /// How many items wait in `user`'s inbox today (the header badge on every page).
+    pub async fn inbox_total(&self, user: &User, today: NaiveDate) -> WebResult<usize> {
+        let generation = self.store.generation();
+        let key = (user.id, today);
+        if let Some(n) = self.cache.at(generation).inbox_totals.get(&key).copied() {
+            return Ok(n);
+        }
+        let n = self.store.inbox_on(user, today).await?.total();
+        let mut inner = self.cache.lock();
+        if inner.generation == generation {
+            inner.inbox_totals.insert(key, n);
+        }
+        Ok(n)
+    }
+}
