@@ -193,6 +193,10 @@ pub fn router(state: AppState) -> Router {
         .route("/evidence/{id}/delete", post(work::delete_evidence))
         .route("/evidence/{id}/file", get(files::download))
         .route(
+            "/evidence/{id}/replace",
+            post(files::replace).layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route(
             "/account/tokens",
             get(auth::tokens).post(auth::create_token),
         )

@@ -107,6 +107,64 @@ pub async fn upload(
     Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
 }
 
+/// Replace an evidence item's file with a new version; earlier versions stay readable.
+pub async fn replace(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> WebResult<Response> {
+    let id = EvidenceId(id);
+    let (task, role) = evidence_access(&state, &cu.user, id).await?;
+    if role != ActorRole::ResponsibleUnit {
+        return Err(WebError::Forbidden(
+            "只有本单位可以更新自己的佐证材料".into(),
+        ));
+    }
+    let mut stored = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("上传中断：{e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = sanitize_file_name(field.file_name().unwrap_or(""));
+            let blob = state
+                .files
+                .put_stream(field, state.config.max_upload_bytes)
+                .await?;
+            stored = Some((name, blob));
+        }
+    }
+    let Some((name, blob)) = stored.filter(|(_, b)| b.size > 0) else {
+        return Err(WebError::BadRequest(
+            "请选择新版本的文件（文件不能为空）".into(),
+        ));
+    };
+    state
+        .store
+        .put_blob(&blob.sha256, blob.size, blob.content_type)
+        .await?;
+    let version = state
+        .store
+        .replace_evidence(
+            id,
+            EvidenceContent::File {
+                blob_sha256: blob.sha256.clone(),
+                original_name: Some(name.clone()),
+            },
+            &cu.user.actor(),
+        )
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已上传“{name}”作为第{version}版，此前的版本仍可查阅"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct DownloadQuery {
     inline: Option<String>,

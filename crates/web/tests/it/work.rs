@@ -269,3 +269,84 @@ fn walk(dir: &std::path::Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn evidence_gets_new_versions_and_keeps_old_ones() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2027"),
+                ("starts_on", "2027-01-01"),
+                ("ends_on", "2027-12-31"),
+            ],
+        )
+        .await;
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    let id = task_id_for(&list.text, "4").unwrap();
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    sifa.get(&t).await;
+    sifa.upload_with(
+        &format!("{t}/files"),
+        &[("title", "证明事项清单")],
+        "v1.pdf",
+        PDF,
+    )
+    .await;
+    let page = sifa.get(&t).await;
+    let at = page.text.find("/evidence/").unwrap() + "/evidence/".len();
+    let evidence: i64 = page.text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    let v2: &[u8] = b"%PDF-1.4\n% version 2\n%%EOF\n";
+    let r = sifa
+        .upload(&format!("/evidence/{evidence}/replace"), "v2.pdf", v2)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("作为第2版"), "{}", page.text);
+    assert!(page.text.contains("历史版本（2）"));
+    assert_eq!(
+        sifa.get(&format!("/evidence/{evidence}/file"))
+            .await
+            .text
+            .as_bytes(),
+        v2
+    );
+    assert_eq!(
+        sifa.get(&format!("/evidence/{evidence}/file?version=1"))
+            .await
+            .text
+            .as_bytes(),
+        PDF
+    );
+    // Another unit may neither read nor replace it.
+    let mut other = app.login("caizheng").await;
+    other.get("/tasks").await;
+    assert_eq!(
+        other
+            .upload(&format!("/evidence/{evidence}/replace"), "x.pdf", PDF)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        other
+            .get(&format!("/evidence/{evidence}/file?version=1"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
