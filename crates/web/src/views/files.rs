@@ -39,6 +39,20 @@ async fn text_field(field: axum::extract::multipart::Field<'_>) -> WebResult<Str
     Ok(text)
 }
 
+/// Stream one uploaded file field into the file store, under the upload limit; returns
+/// its cleaned name and what was stored.
+async fn store_file(
+    state: &AppState,
+    field: axum::extract::multipart::Field<'_>,
+) -> WebResult<(String, fazhi_files::StoredBlob)> {
+    let name = sanitize_file_name(field.file_name().unwrap_or(""));
+    let blob = state
+        .files
+        .put_stream(field, state.config.max_upload_bytes)
+        .await?;
+    Ok((name, blob))
+}
+
 /// Upload a file as a new evidence item. The text fields must come before the file in the
 /// form (browsers send fields in document order), so the file can be streamed straight
 /// into the store.
@@ -63,14 +77,7 @@ pub async fn upload(
             "title" => title = text_field(field).await?,
             "doc_number" => doc_number = Some(text_field(field).await?),
             "doc_date" => doc_date = opt_date(&Some(text_field(field).await?), "成文日期")?,
-            "file" => {
-                let name = sanitize_file_name(field.file_name().unwrap_or(""));
-                let blob = state
-                    .files
-                    .put_stream(field, state.config.max_upload_bytes)
-                    .await?;
-                stored = Some((name, blob));
-            }
+            "file" => stored = Some(store_file(&state, field).await?),
             _ => {}
         }
     }
@@ -128,12 +135,7 @@ pub async fn replace(
         .map_err(|e| WebError::BadRequest(format!("上传中断：{e}")))?
     {
         if field.name() == Some("file") {
-            let name = sanitize_file_name(field.file_name().unwrap_or(""));
-            let blob = state
-                .files
-                .put_stream(field, state.config.max_upload_bytes)
-                .await?;
-            stored = Some((name, blob));
+            stored = Some(store_file(&state, field).await?);
         }
     }
     let Some((name, blob)) = stored.filter(|(_, b)| b.size > 0) else {
