@@ -7,7 +7,7 @@
 #   FAZHI_E2E_SCREENSHOTS=DIR where the screenshots go (default target/e2e-screenshots)
 #   FAZHI_E2E_CHROMIUM=PATH   the browser (default /usr/bin/chromium)
 #
-# Needs chromium (apt-get install chromium fonts-noto-cjk) and node; runs `npm ci` in
+# Needs chromium (apt-get install chromium fonts-noto-cjk), sqlite3 and node; runs `npm ci` in
 # tests/e2e when its node_modules is missing. A missing browser is an error, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,7 @@ CHROMIUM="${FAZHI_E2E_CHROMIUM:-/usr/bin/chromium}"
 [[ -x "$CHROMIUM" ]] || fail "找不到浏览器 $CHROMIUM；请先安装：apt-get install -y --no-install-recommends chromium fonts-noto-cjk"
 command -v node >/dev/null || fail "找不到 node（Node.js 20 或更新版本）"
 command -v curl >/dev/null || fail "找不到 curl"
+command -v sqlite3 >/dev/null || fail "找不到 sqlite3（审计日志篡改检测一步要用）；请先安装：apt-get install -y sqlite3"
 
 if [[ ! -d tests/e2e/node_modules/playwright-core ]]; then
   command -v npm >/dev/null || fail "找不到 npm，无法安装 tests/e2e 的依赖"
@@ -96,6 +97,8 @@ ADMIN_PASSWORD="$(sed -n 's/^ *初始密码：\(.*\)$/\1/p' "$WORK/server.log" |
 echo "== e2e: node --test tests/e2e/（截图目录 $SHOTS）"
 FAZHI_E2E_BASE_URL="$BASE" \
 FAZHI_E2E_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+FAZHI_E2E_BIN="$BIN" \
+FAZHI_E2E_DATA_DIR="$WORK/data" \
 FAZHI_E2E_SCREENSHOTS="$SHOTS" \
 FAZHI_E2E_CHROMIUM="$CHROMIUM" \
   node --test --test-concurrency=1 tests/e2e/*.test.mjs

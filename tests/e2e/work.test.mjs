@@ -1,0 +1,621 @@
+// Real-browser end-to-end test of the work itself, the whole loop of one task:
+// the office (依法治县办, an admin) opens a round → the unit's liaison signs for a task,
+// reports progress, uploads a PDF and a web link, submits → the office returns it with a
+// reason → the liaison sees the reason, adds to it and resubmits → the office reviews the
+// evidence, approves and scores → the 操作日志 lists every step and `fazhi audit verify`
+// passes; one audit row altered in the database makes `verify` fail and name that row
+// (the row is restored afterwards so the chain is intact again for whatever runs next).
+//
+// Independent of platform.test.mjs: its own admin and liaison are created with the CLI.
+// Run through scripts/e2e.sh, which starts a fresh server and sets:
+//   FAZHI_E2E_BASE_URL     e.g. http://127.0.0.1:41234
+//   FAZHI_E2E_BIN          the fazhi binary the server runs (for `user add`, `audit verify`)
+//   FAZHI_E2E_DATA_DIR     the server's data folder (SQLite database fazhi.sqlite in it)
+//   FAZHI_E2E_SCREENSHOTS  folder for the PNG screenshots (created if missing)
+// Optional: FAZHI_E2E_CHROMIUM (default /usr/bin/chromium), FAZHI_E2E_SQLITE3 (default
+// sqlite3 on PATH: the tamper step edits the database behind the application's back).
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+
+const BASE = process.env.FAZHI_E2E_BASE_URL;
+const BIN = process.env.FAZHI_E2E_BIN;
+const DATA = process.env.FAZHI_E2E_DATA_DIR;
+const SHOTS = path.resolve(repo, process.env.FAZHI_E2E_SCREENSHOTS || 'target/e2e-screenshots');
+const CHROMIUM = process.env.FAZHI_E2E_CHROMIUM || '/usr/bin/chromium';
+const SQLITE3 = process.env.FAZHI_E2E_SQLITE3 || 'sqlite3';
+
+if (!BASE || !BIN || !DATA) {
+  throw new Error('缺少 FAZHI_E2E_BASE_URL、FAZHI_E2E_BIN 或 FAZHI_E2E_DATA_DIR：请通过 scripts/e2e.sh 运行');
+}
+const DB = path.join(DATA, 'fazhi.sqlite');
+
+const UNIT = '县司法局';
+const ADMIN = { username: 'work_office', name: '依法治县办审核员', newPassword: 'Bangongshi2026shenhe' };
+const LIAISON = { username: 'work_sifaju', name: '司法局办理员', newPassword: 'Sifaju2026banli' };
+const RETURN_REASON = '请补充合法性审核意见书，并说明台账覆盖的时间范围';
+const SCORE = '92.5';
+
+// ---- Dates (Beijing calendar day, as the server counts), so nothing is overdue.
+
+function beijingDay(offsetDays) {
+  return new Date(Date.now() + 8 * 3600_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+const TODAY = beijingDay(0);
+const YEAR = TODAY.slice(0, 4);
+const ROUND = {
+  name: `${YEAR}年度创建工作（端到端测试）`,
+  starts: beijingDay(-30),
+  ends: beijingDay(180),
+  due: beijingDay(90),
+};
+
+// ---- A small but complete PDF document: one page of text, a correct xref table.
+
+function minimalPdf() {
+  const text = 'BT /F1 18 Tf 72 760 Td (Legality review ledger - e2e test) Tj ET';
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+const PDF = minimalPdf();
+const PDF_NAME = 'hefaxing-shenhe-taizhang.pdf';
+
+// ---- The CLI and the database, next to the running server.
+
+/** The CLI without any FAZHI_* of the caller's environment pointing it elsewhere. */
+function cliEnv() {
+  const env = { ...process.env };
+  for (const k of ['FAZHI_DATABASE_URL', 'FAZHI_CONFIG', 'FAZHI_DATA_DIR', 'FAZHI_BIND']) delete env[k];
+  return env;
+}
+
+/** Runs `fazhi ARGS --data-dir DATA`; returns { status, stdout, stderr }. */
+function fazhi(...args) {
+  const r = spawnSync(BIN, [...args, '--data-dir', DATA], { encoding: 'utf8', env: cliEnv(), timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `fazhi user add`; returns the initial password it printed. */
+function addUser(u, ...extra) {
+  const r = fazhi('user', 'add', u.username, '--name', u.name, ...extra);
+  assert.equal(r.status, 0, `fazhi user add ${u.username} 失败：${r.stdout}${r.stderr}`);
+  const m = r.stdout.match(new RegExp(`已创建用户 ${u.username}（[^）]+），初始密码：(\\S+)`));
+  assert.ok(m, `fazhi user add 的输出中应有初始密码：${r.stdout}`);
+  return m[1];
+}
+
+function sql(statement) {
+  return execFileSync(SQLITE3, ['-batch', '-noheader', '-cmd', '.timeout 10000', DB, statement], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  }).trim();
+}
+
+// ---- Browser plumbing: two people at two browsers at once.
+
+let browser;
+/** { page, context } per person. */
+const people = {};
+const problems = [];
+let failedStep = null;
+let tmp;
+
+async function openBrowserFor(who) {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
+  page.on('response', (r) => {
+    const type = r.request().resourceType();
+    if (r.status() >= 400 && ['stylesheet', 'script', 'font', 'image'].includes(type)) {
+      problems.push(`${who}：资源加载失败 ${r.status()}：${r.url()}`);
+    }
+  });
+  page.on('requestfailed', (r) => {
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`${who}：请求失败：${r.url()} ${r.failure()?.errorText}`);
+  });
+  people[who] = { page, context };
+  return page;
+}
+
+/** The page most recently used, for the failure screenshot. */
+let lastPage = null;
+function use(who) {
+  lastPage = people[who].page;
+  return lastPage;
+}
+
+async function shot(page, name) {
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** A step of the one story: skipped once an earlier step failed, screenshot on failure. */
+function step(name, fn) {
+  it(name, async (t) => {
+    if (failedStep) {
+      t.skip(`前一步“${failedStep}”失败`);
+      return;
+    }
+    try {
+      await fn();
+    } catch (e) {
+      failedStep = name;
+      if (lastPage) {
+        const file = await shot(lastPage, `failed-work-${name.replace(/[^\p{L}\p{N}]+/gu, '_')}`).catch(() => null);
+        if (file) t.diagnostic(`失败时的截图：${file}`);
+        t.diagnostic(`失败时的页面：${lastPage.url()}`);
+      }
+      throw e;
+    }
+  });
+}
+
+const path_ = (page) => new URL(page.url()).pathname;
+
+/**
+ * Clicks a button that submits an ordinary form and waits until the browser shows the next
+ * document (the server answers POST with 303 to a page, often the same URL as before).
+ * Returns the HTTP status of the page finally shown.
+ */
+async function submitVia(page, button) {
+  const main = page.mainFrame();
+  // The final answer to the navigation: the page after the redirect, or an error page.
+  const answered = page.waitForResponse((r) => r.request().isNavigationRequest() && r.frame() === main && (r.status() < 300 || r.status() >= 400));
+  const committed = page.waitForEvent('framenavigated', (f) => f === main);
+  await button.click();
+  const [resp] = await Promise.all([answered, committed]);
+  await page.waitForLoadState('domcontentloaded');
+  return resp.status();
+}
+
+/** Submits and expects the page to come back with this flash message. */
+async function submitExpecting(page, button, flash) {
+  const status = await submitVia(page, button);
+  const shown = await page.locator('main').innerText();
+  assert.equal(status, 200, `提交后应回到正常页面（${status}）：${shown.slice(0, 300)}`);
+  const f = page.locator('.flash[role=status]');
+  assert.match(await f.innerText(), flash);
+}
+
+async function login(page, username, password) {
+  await page.goto(`${BASE}/login`);
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.getByRole('button', { name: '登录' }).click()]);
+}
+
+async function changePassword(page, current, fresh) {
+  assert.equal(path_(page), '/password', '首次登录应先到修改密码页');
+  await page.locator('p.warn', { hasText: '第一次登录' }).waitFor();
+  await page.locator('input[name=current]').fill(current);
+  await page.locator('input[name=new]').fill(fresh);
+  await page.locator('input[name=confirm]').fill(fresh);
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/password'), page.getByRole('button', { name: '保存新密码' }).click()]);
+  assert.match(await page.locator('.flash').innerText(), /密码已修改/);
+}
+
+/** The task page's 办理记录 as rows of cell texts. */
+async function events(page) {
+  const section = page.locator('section', { has: page.locator('h4', { hasText: '办理记录' }) });
+  return section.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())));
+}
+
+/** The 办理 buttons currently offered on a task page. */
+async function actionLabels(page) {
+  const section = page.locator('section', { has: page.locator('h4', { hasText: /^办理$/ }) });
+  if ((await section.count()) === 0) return [];
+  return section.locator('button').evaluateAll((bs) => bs.map((b) => b.textContent.trim()));
+}
+
+function evidenceCard(page, title) {
+  return page.locator('article.evidence', { has: page.locator('strong', { hasText: title }) });
+}
+
+/** The 操作日志 table as objects. */
+async function auditRows(page) {
+  return page.locator('main table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => {
+      const td = [...tr.children].map((c) => c.textContent.trim());
+      return { id: Number(td[0]), actor: td[2], action: td[3], entity: td[4] };
+    }));
+}
+
+// ---- The story.
+
+describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 → 退回 → 重报 → 通过评分 → 日志校验（真实浏览器）', () => {
+  let adminPassword;
+  let liaisonPassword;
+  let taskId;
+  let taskCode;
+  let taskUrl;
+  let pdfPath;
+  const LINK = { title: '县政府网站公开合法性审核目录', url: 'https://www.example.gov.cn/gk/hfxsh/2026/1.html', published: beijingDay(-10) };
+  const PDF_TITLE = '合法性审核台账';
+  let tampered = null; // { id, hex } while one audit row is altered
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'fazhi-e2e-work-'));
+    pdfPath = path.join(tmp, PDF_NAME);
+    writeFileSync(pdfPath, PDF);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--lang=zh-CN',
+      ],
+    });
+    await openBrowserFor('admin');
+    await openBrowserFor('liaison');
+  });
+
+  after(async () => {
+    // Whatever failed, never leave the audit chain broken for the rest of the run.
+    if (tampered) {
+      try {
+        sql(`UPDATE audit_log SET after_json = CAST(X'${tampered.hex}' AS TEXT) WHERE id = ${tampered.id}`);
+      } catch (e) {
+        console.error(`恢复审计日志第 ${tampered.id} 条失败：${e.message}`);
+      }
+    }
+    await browser?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  step('命令行新增一名管理员和一名司法局联络员（服务器运行中）', () => {
+    adminPassword = addUser(ADMIN, '--role', 'admin');
+    liaisonPassword = addUser(LIAISON, '--role', 'liaison', '--unit', UNIT);
+    const list = fazhi('user', 'list');
+    assert.equal(list.status, 0, list.stderr);
+    assert.ok(list.stdout.includes(`${ADMIN.username}\t${ADMIN.name}\t管理员`), list.stdout);
+    assert.ok(list.stdout.includes(`${LIAISON.username}\t${LIAISON.name}\t单位联络员\t${UNIT}\t待修改初始密码`), list.stdout);
+  });
+
+  step('两人首次登录都须先修改初始密码', async () => {
+    const a = use('admin');
+    await login(a, ADMIN.username, adminPassword);
+    await a.goto(`${BASE}/rounds`);
+    assert.equal(path_(a), '/password', '改密码前打不开其他页面');
+    await changePassword(a, adminPassword, ADMIN.newPassword);
+    const l = use('liaison');
+    await login(l, LIAISON.username, liaisonPassword);
+    await changePassword(l, liaisonPassword, LIAISON.newPassword);
+    assert.match(path_(l), /^\/units\/\d+$/, '联络员落在本单位责任清单');
+  });
+
+  step('管理员在“轮次”页开启新一轮创建工作', async () => {
+    const a = use('admin');
+    await a.goto(`${BASE}/`);
+    await Promise.all([a.waitForURL((u) => u.pathname === '/rounds'), a.getByRole('link', { name: '轮次', exact: true }).click()]);
+    const form = a.locator('form[action="/admin/rounds"]');
+    await form.locator('input[name=name]').fill(ROUND.name);
+    await form.locator('input[name=starts_on]').fill(ROUND.starts);
+    await form.locator('input[name=ends_on]').fill(ROUND.ends);
+    await form.locator('input[name=due_on]').fill(ROUND.due);
+    await Promise.all([a.waitForURL((u) => u.pathname === '/tasks'), form.getByRole('button', { name: '开启并生成任务' }).click()]);
+    const flash = await a.locator('.flash').innerText();
+    assert.match(flash, /已开启新一轮创建工作，生成任务 \d+ 项/);
+    assert.equal((await a.locator('main h2').innerText()).trim(), `${ROUND.name} · 任务`);
+    assert.ok((await a.locator('main table tbody tr').count()) > 0, '任务列表应有任务');
+    await shot(a, '20-round-opened');
+    await a.goto(`${BASE}/rounds`);
+    const row = a.locator('main table tbody tr', { hasText: ROUND.name });
+    assert.match(await row.innerText(), /正在办理/);
+    assert.match(await row.innerText(), new RegExp(ADMIN.name));
+  });
+
+  step('联络员在“待办”里看到待签收的任务', async () => {
+    const l = use('liaison');
+    await l.goto(`${BASE}/`);
+    await Promise.all([l.waitForURL((u) => u.pathname === '/inbox'), l.locator('nav').getByRole('link', { name: /^待办/ }).click()]);
+    const section = l.locator('main section', { has: l.locator('h3', { hasText: '待签收' }) });
+    const rows = section.locator('tbody tr');
+    assert.ok((await rows.count()) > 0, '应有待签收的任务');
+    for (const r of await rows.all()) assert.ok((await r.innerText()).includes(UNIT), '待签收的都是本单位任务');
+    const first = rows.first().locator('td').first().locator('a');
+    taskCode = (await first.innerText()).trim();
+    const href = await first.getAttribute('href');
+    taskId = Number(href.match(/^\/tasks\/(\d+)$/)[1]);
+    taskUrl = `${BASE}/tasks/${taskId}`;
+    assert.match(await rows.first().innerText(), /待签收/);
+    assert.match(await rows.first().innerText(), new RegExp(`截止 ${ROUND.due}`));
+    await shot(l, '21-liaison-inbox-to-sign');
+    // The same task is in the unit's task list.
+    await l.goto(`${BASE}/tasks`);
+    assert.equal(await l.locator(`main table a[href="/tasks/${taskId}"]`).count(), 2, '任务列表中应有这项任务（序号和指标两个链接）');
+  });
+
+  step('联络员签收', async () => {
+    const l = use('liaison');
+    await Promise.all([l.waitForURL((u) => u.pathname === `/tasks/${taskId}`), l.locator(`main a[href="/tasks/${taskId}"]`).first().click()]);
+    assert.match(await l.locator('main article header h3').innerText(), new RegExp(`第${taskCode}项 · ${UNIT}`));
+    assert.equal((await l.locator('main .status').first().innerText()).trim(), '待签收');
+    assert.deepEqual(await actionLabels(l), ['签收'], '待签收时只能签收');
+    assert.equal(await l.locator('form[action$="/reports"]').count(), 0, '签收前不能填报');
+    await submitExpecting(l, l.getByRole('button', { name: '签收', exact: true }), /已签收，当前状态：办理中/);
+    assert.equal((await l.locator('main .status').first().innerText()).trim(), '办理中');
+    assert.deepEqual(await actionLabels(l), ['报送']);
+    await shot(l, '22-task-signed');
+  });
+
+  step('联络员填报工作进展', async () => {
+    const l = use('liaison');
+    const form = l.locator(`form[action="/tasks/${taskId}/reports"]`);
+    await form.locator('textarea[name=progress]').fill('已建立规范性文件合法性审核台账，覆盖本年度全部 12 件文件');
+    await form.locator('textarea[name=problems]').fill('个别乡镇报送不及时');
+    await form.locator('textarea[name=next_steps]').fill('督促乡镇按月报送，月底前整理报送');
+    await form.locator('input[name=percent]').fill('80');
+    await submitExpecting(l, form.getByRole('button', { name: '保存进展' }), /工作进展已保存/);
+    const reports = l.locator('section', { has: l.locator('h4', { hasText: '工作进展（1）' }) });
+    const text = await reports.locator('article').first().innerText();
+    assert.match(text, /完成 80%/);
+    assert.match(text, /工作进展：已建立规范性文件合法性审核台账/);
+    assert.match(text, /存在问题：个别乡镇报送不及时/);
+    assert.match(text, /下步计划：督促乡镇按月报送/);
+    assert.match(text, new RegExp(LIAISON.name));
+  });
+
+  step('联络员上传 PDF 佐证材料', async () => {
+    const l = use('liaison');
+    const form = l.locator(`form[action^="/tasks/${taskId}/files"]`);
+    await form.locator('input[name=title]').fill(PDF_TITLE);
+    await form.locator('input[name=doc_number]').fill(`兰司发〔${YEAR}〕1号`);
+    await form.locator('input[name=doc_date]').fill(beijingDay(-20));
+    await form.locator('input[type=file][name=file]').setInputFiles(pdfPath);
+    await submitExpecting(l, form.getByRole('button', { name: '上传', exact: true }), new RegExp(`^已上传“${PDF_NAME.replaceAll('.', '\\.')}”$`));
+    const card = evidenceCard(l, PDF_TITLE);
+    const text = await card.innerText();
+    assert.match(text, new RegExp(`兰司发〔${YEAR}〕1号`));
+    assert.match(text, /第1版/);
+    assert.match(text, /application\/pdf/);
+    const link = card.locator('a', { hasText: PDF_NAME });
+    const href = await link.getAttribute('href');
+    assert.match(href, /^\/evidence\/\d+\/file$/);
+    // What is stored is exactly what was uploaded.
+    const dl = await people.liaison.context.request.get(`${BASE}${href}`);
+    assert.equal(dl.status(), 200);
+    assert.ok(Buffer.from(await dl.body()).equals(PDF), '下载的文件应与上传的 PDF 完全一致');
+    assert.equal(dl.headers()['content-type'], 'application/octet-stream', '下载不会被当作页面打开');
+    // 在浏览器中查看: served as a PDF, inline.
+    const view = await card.getByRole('link', { name: '在浏览器中查看' }).getAttribute('href');
+    const inline = await people.liaison.context.request.get(`${BASE}${view}`);
+    assert.equal(inline.status(), 200);
+    assert.equal(inline.headers()['content-type'], 'application/pdf');
+    assert.match(inline.headers()['content-disposition'], /^inline/);
+    assert.ok(Buffer.from(await inline.body()).equals(PDF));
+  });
+
+  step('联络员添加网页链接佐证', async () => {
+    const l = use('liaison');
+    await l.locator('details summary', { hasText: '添加网页链接' }).click();
+    const form = l.locator(`form[action="/tasks/${taskId}/links"]`);
+    await form.locator('input[name=title]').fill(LINK.title);
+    await form.locator('input[name=url]').fill(LINK.url);
+    await form.locator('input[name=published_on]').fill(LINK.published);
+    await submitExpecting(l, form.getByRole('button', { name: '添加链接' }), /网页链接已添加为佐证材料/);
+    const card = evidenceCard(l, LINK.title);
+    assert.equal(await card.locator(`a[href="${LINK.url}"]`).count(), 1);
+    assert.match(await card.innerText(), new RegExp(`发布于 ${LINK.published}`));
+    assert.match(await l.locator('h4', { hasText: '佐证材料' }).innerText(), /佐证材料（2）/);
+    await shot(l, '23-task-report-and-evidence');
+  });
+
+  step('联络员报送', async () => {
+    const l = use('liaison');
+    await submitExpecting(l, l.getByRole('button', { name: '报送', exact: true }), /已报送，当前状态：已报送/);
+    assert.equal((await l.locator('main .status').first().innerText()).trim(), '已报送');
+    assert.deepEqual(await actionLabels(l), [], '报送后本单位不能再办理');
+    assert.equal(await l.locator(`form[action="/tasks/${taskId}/reports"]`).count(), 0, '报送后不能再填报');
+    await shot(l, '24-task-submitted');
+  });
+
+  step('管理员在待办“待审核”中看到并退回，写明理由', async () => {
+    const a = use('admin');
+    await a.goto(`${BASE}/inbox`);
+    const section = a.locator('main section', { has: a.locator('h3', { hasText: '待审核' }) });
+    const row = section.locator('tbody tr', { has: a.locator(`a[href="/tasks/${taskId}"]`) });
+    assert.equal(await row.count(), 1, '待审核中应有这项任务');
+    assert.match(await row.innerText(), new RegExp(UNIT));
+    await shot(a, '25-admin-inbox-to-review');
+    await Promise.all([a.waitForURL((u) => u.pathname === `/tasks/${taskId}`), row.locator('a').first().click()]);
+    assert.deepEqual(await actionLabels(a), ['退回', '通过']);
+    // Both pieces of evidence and the report are there to review.
+    assert.equal(await evidenceCard(a, PDF_TITLE).count(), 1);
+    assert.equal(await evidenceCard(a, LINK.title).count(), 1);
+    const form = a.locator(`form[action="/tasks/${taskId}/action"]`, { has: a.locator('input[name=reason]') });
+    await form.locator('input[name=reason]').fill(RETURN_REASON);
+    await submitExpecting(a, form.getByRole('button', { name: '退回' }), /已退回，当前状态：退回/);
+    assert.equal((await a.locator('main .status').first().innerText()).trim(), '退回');
+    await shot(a, '26-task-returned-by-admin');
+  });
+
+  step('联络员看到退回理由，补充进展后重新报送', async () => {
+    const l = use('liaison');
+    await l.goto(`${BASE}/inbox`);
+    const section = l.locator('main section', { has: l.locator('h3', { hasText: '被退回' }) });
+    const row = section.locator('tbody tr', { has: l.locator(`a[href="/tasks/${taskId}"]`) });
+    assert.equal(await row.count(), 1, '“被退回”中应有这项任务');
+    assert.match(await section.innerText(), /请按退回理由修改后重新报送/);
+    await Promise.all([l.waitForURL((u) => u.pathname === `/tasks/${taskId}`), row.locator('a').first().click()]);
+    assert.equal((await l.locator('main .status').first().innerText()).trim(), '退回');
+    const ev = await events(l);
+    const ret = ev.find((cells) => cells[2] === '退回');
+    assert.ok(ret, `办理记录中应有退回：${JSON.stringify(ev)}`);
+    assert.equal(ret[1], ADMIN.name);
+    assert.equal(ret[3], '已报送 → 退回');
+    assert.equal(ret[4], RETURN_REASON, '退回理由应原样显示给联络员');
+    await l.locator('main').getByText(RETURN_REASON).first().scrollIntoViewIfNeeded();
+    await shot(l, '27-liaison-sees-return-reason');
+
+    const form = l.locator(`form[action="/tasks/${taskId}/reports"]`);
+    await form.locator('textarea[name=progress]').fill('已补充合法性审核意见书 12 份，台账覆盖本年 1 月至今');
+    await form.locator('textarea[name=next_steps]').fill('等待审核');
+    await form.locator('input[name=percent]').fill('100');
+    await submitExpecting(l, form.getByRole('button', { name: '保存进展' }), /工作进展已保存/);
+    assert.equal(await l.locator('h4', { hasText: '工作进展（2）' }).count(), 1);
+    await submitExpecting(l, l.getByRole('button', { name: '报送', exact: true }), /已报送，当前状态：已报送/);
+    assert.equal((await l.locator('main .status').first().innerText()).trim(), '已报送');
+    await shot(l, '28-task-resubmitted');
+  });
+
+  step('管理员审核佐证材料合格、通过并评分', async () => {
+    const a = use('admin');
+    await a.goto(taskUrl);
+    assert.equal((await a.locator('main .status').first().innerText()).trim(), '已报送');
+    for (const title of [PDF_TITLE, LINK.title]) {
+      const card = evidenceCard(a, title);
+      await submitExpecting(a, card.getByRole('button', { name: '合格', exact: true }), /审核意见已保存/);
+      assert.match(await evidenceCard(a, title).innerText(), new RegExp(`审核：合格（${ADMIN.name}`));
+    }
+    await submitExpecting(a, a.getByRole('button', { name: '通过', exact: true }), /已通过，当前状态：已通过/);
+    assert.equal((await a.locator('main .status').first().innerText()).trim(), '已通过');
+    const form = a.locator(`form[action="/tasks/${taskId}/score"]`);
+    assert.match(await form.innerText(), /审核评分/);
+    await form.locator('input[name=score]').fill(SCORE);
+    await submitExpecting(a, form.getByRole('button', { name: '保存评分' }), /审核评分已保存/);
+    assert.match(await a.locator('main').innerText(), new RegExp(`审核评分：${SCORE.replace('.', '\\.')}`));
+    const steps = (await events(a)).map((c) => [c[1], c[2], c[3]]);
+    assert.deepEqual(steps, [
+      [LIAISON.name, '签收', '待签收 → 办理中'],
+      [LIAISON.name, '报送', '办理中 → 已报送'],
+      [ADMIN.name, '退回', '已报送 → 退回'],
+      [LIAISON.name, '报送', '退回 → 已报送'],
+      [ADMIN.name, '通过', '已报送 → 已通过'],
+    ], '办理记录应按顺序记下每一步');
+    await shot(a, '29-task-approved-and-scored');
+    // The liaison sees the outcome.
+    const l = use('liaison');
+    await l.goto(taskUrl);
+    assert.equal((await l.locator('main .status').first().innerText()).trim(), '已通过');
+    assert.match(await l.locator('main').innerText(), new RegExp(`审核评分：${SCORE.replace('.', '\\.')}`));
+  });
+
+  /** Audit rows of this story, oldest first, from the newest page of the 操作日志. */
+  let storyRows;
+  let returnRow;
+
+  step('操作日志逐条列出每一步，日志链校验通过', async () => {
+    const a = use('admin');
+    await a.goto(`${BASE}/`);
+    await Promise.all([a.waitForURL((u) => u.pathname === '/admin/audit'), a.getByRole('link', { name: '操作日志' }).click()]);
+    const ok = await a.locator('main p.flash', { hasText: '日志链校验通过' }).innerText();
+    const pageCount = Number(ok.match(/共 (\d+) 条记录/)[1]);
+    const rows = (await auditRows(a)).sort((x, y) => x.id - y.id);
+    const opened = rows.find((r) => r.action === 'round.open' && r.actor === ADMIN.name);
+    assert.ok(opened, `操作日志首页应有本次开启轮次：${JSON.stringify(rows.slice(-5))}`);
+    const wanted = new Set(['round.open', 'task.sign', 'task.submit', 'task.return', 'task.approve', 'task.set_scores', 'report.add', 'evidence.add', 'evidence.review']);
+    storyRows = rows.filter((r) => r.id >= opened.id && wanted.has(r.action));
+    const task = `task #${taskId}`;
+    const got = storyRows.map((r) => [r.actor, r.action, r.action.startsWith('task.') ? r.entity : r.entity.split(' ')[0]]);
+    assert.deepEqual(got, [
+      [ADMIN.name, 'round.open', 'campaign_round'],
+      [LIAISON.name, 'task.sign', task],
+      [LIAISON.name, 'report.add', 'progress_report'],
+      [LIAISON.name, 'evidence.add', 'evidence'],
+      [LIAISON.name, 'evidence.add', 'evidence'],
+      [LIAISON.name, 'task.submit', task],
+      [ADMIN.name, 'task.return', task],
+      [LIAISON.name, 'report.add', 'progress_report'],
+      [LIAISON.name, 'task.submit', task],
+      [ADMIN.name, 'evidence.review', 'evidence'],
+      [ADMIN.name, 'evidence.review', 'evidence'],
+      [ADMIN.name, 'task.approve', task],
+      [ADMIN.name, 'task.set_scores', task],
+    ], '操作日志应按顺序记下每一步');
+    // Each review is of one of the two pieces the liaison added.
+    const added = storyRows.filter((r) => r.action === 'evidence.add').map((r) => r.entity);
+    const reviewed = storyRows.filter((r) => r.action === 'evidence.review').map((r) => r.entity);
+    assert.deepEqual(new Set(reviewed), new Set(added));
+    // The stored file is in the log too (by the system, before its evidence entry).
+    assert.ok(rows.some((r) => r.action === 'blob.put' && r.id > opened.id), '上传的文件应记为 blob.put');
+    // The two accounts made by the command line, and their own new passwords.
+    assert.ok(rows.filter((r) => r.action === 'user.create' && r.actor === '命令行').length >= 2, '命令行新增的用户应有日志');
+    assert.ok(rows.some((r) => r.action === 'user.set_password' && r.actor === LIAISON.name));
+    returnRow = storyRows.find((r) => r.action === 'task.return');
+    // The return reason is in that entry's recorded change.
+    const tr = a.locator('main table tbody tr', { has: a.locator('td:first-child', { hasText: new RegExp(`^${returnRow.id}$`) }) });
+    await tr.locator('summary', { hasText: '查看' }).click();
+    assert.match(await tr.innerText(), new RegExp(RETURN_REASON));
+    await shot(a, '30-audit-log');
+
+    const v = fazhi('audit', 'verify');
+    assert.equal(v.status, 0, `fazhi audit verify 应通过：${v.stdout}${v.stderr}`);
+    assert.match(v.stdout, /审计日志校验通过/);
+    assert.equal(Number(v.stdout.match(/共 (\d+) 条记录/)[1]), pageCount, '命令行与页面校验的条数应一致');
+  });
+
+  step('数据库中改动一条日志：verify 失败并指出该条；恢复后再次通过', async () => {
+    const id = returnRow.id;
+    const row = sql(`SELECT action || '|' || entity || '|' || entity_id FROM audit_log WHERE id = ${id}`);
+    assert.equal(row, `task.return|task|${taskId}`);
+    const hex = sql(`SELECT hex(after_json) FROM audit_log WHERE id = ${id}`);
+    assert.match(hex, /^[0-9A-F]+$/);
+    assert.ok(Buffer.from(hex, 'hex').toString('utf8').includes(RETURN_REASON));
+    tampered = { id, hex };
+    const changed = sql(`UPDATE audit_log SET after_json = replace(after_json, '${RETURN_REASON}', '材料齐全，无需补充') WHERE id = ${id}; SELECT changes();`);
+    assert.equal(changed, '1', '应改动了一行');
+
+    const v = fazhi('audit', 'verify');
+    assert.equal(v.status, 1, `改动后 verify 应以 1 退出：${v.stdout}${v.stderr}`);
+    assert.match(v.stdout, /审计日志校验失败/);
+    assert.ok(v.stdout.includes(`第 ${id} 条`), `应指出第 ${id} 条：${v.stdout}`);
+    // The office sees it on the page as well.
+    const a = use('admin');
+    await a.goto(`${BASE}/admin/audit`);
+    const alert = await a.locator('main p.err[role=alert]').innerText();
+    assert.match(alert, /日志链校验失败/);
+    assert.ok(alert.includes(`第 ${id} 条`), alert);
+    await shot(a, '31-audit-tampered');
+
+    sql(`UPDATE audit_log SET after_json = CAST(X'${hex}' AS TEXT) WHERE id = ${id}`);
+    assert.equal(sql(`SELECT typeof(after_json) || '|' || hex(after_json) FROM audit_log WHERE id = ${id}`), `text|${hex}`, '恢复为原样');
+    tampered = null;
+    const again = fazhi('audit', 'verify');
+    assert.equal(again.status, 0, `恢复后 verify 应通过：${again.stdout}${again.stderr}`);
+    assert.match(again.stdout, /审计日志校验通过/);
+    await a.goto(`${BASE}/admin/audit`);
+    await a.locator('main p.flash', { hasText: '日志链校验通过' }).waitFor();
+    assert.equal(await a.locator('main p.err').count(), 0);
+    await shot(a, '32-audit-restored');
+  });
+
+  step('页面没有脚本错误或加载失败的资源', () => {
+    assert.deepEqual(problems, []);
+  });
+});
