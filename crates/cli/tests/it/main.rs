@@ -3,6 +3,8 @@
 mod audit;
 mod import;
 mod rules;
+#[cfg(target_os = "linux")]
+mod upload;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
