@@ -107,12 +107,7 @@ pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::Web
         return Ok(None);
     }
     let password = password::generate()?;
-    let hash = tokio::task::spawn_blocking({
-        let p = password.clone();
-        move || password::hash(&p)
-    })
-    .await
-    .map_err(error::WebError::internal)??;
+    let hash = password::hash_async(password.clone()).await?;
     store
         .create_user(
             NewUser {
