@@ -18,7 +18,7 @@ pub struct DataArgs {
     /// 数据库地址，如 sqlite://fazhi.sqlite 或 postgres://user@host/db；默认为数据目录下的 SQLite 文件
     #[arg(long, env = "FAZHI_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
-    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、max_import_mb）
+    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、max_import_mb、max_upload_mb、warn_workdays）
     #[arg(long, env = "FAZHI_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
@@ -40,6 +40,10 @@ struct FileConfig {
     database_url: Option<String>,
     secure_cookies: Option<bool>,
     max_import_mb: Option<usize>,
+    /// Largest evidence file in MiB (default 2048).
+    max_upload_mb: Option<u64>,
+    /// Working days before a due date at which the light turns yellow (default 3).
+    warn_workdays: Option<u32>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -76,6 +80,12 @@ fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Config, String)
     if let Some(mb) = file.max_import_mb {
         config.max_import_bytes = mb * 1024 * 1024;
     }
+    if let Some(mb) = file.max_upload_mb {
+        config.max_upload_bytes = mb.saturating_mul(1024 * 1024);
+    }
+    if let Some(n) = file.warn_workdays {
+        config.warn_workdays = n;
+    }
     Ok((config, url))
 }
 
@@ -111,7 +121,23 @@ fn print_admin(admin: &InitialAdmin) {
     println!("  初始密码：{}", admin.password);
 }
 
+/// glibc's malloc raises its mmap threshold after a large block (an Argon2 hash's 19 MiB) is
+/// freed, and from then on keeps such blocks in the heap: a server that has checked a few
+/// passwords would hold 100+ MiB it no longer uses. A fixed threshold gives large blocks
+/// back to the system when freed (measured in BENCHMARKS.md, HTTP upload section).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_system() {
+    // SAFETY: mallopt only sets an allocator parameter; called before the server starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_blocks_to_the_system() {}
+
 pub async fn serve(args: &ServeArgs) -> Result<()> {
+    return_large_blocks_to_the_system();
     let (store, config, admin) = open(&args.data, args.bind).await?;
     if let Some(a) = &admin {
         print_admin(a);

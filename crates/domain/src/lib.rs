@@ -3,7 +3,10 @@
 
 pub mod calendar;
 pub mod framework;
+pub mod measure;
 pub mod rules;
+pub mod ruleset;
+pub mod supervision;
 pub mod task;
 pub mod unit;
 

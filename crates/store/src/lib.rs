@@ -56,10 +56,12 @@ mod entity;
 pub mod error;
 pub mod evidence;
 pub mod framework;
+pub mod measures;
 mod migration;
 pub mod reports;
 pub mod rounds;
 pub mod sessions;
+pub mod supervision;
 pub mod tasks;
 pub mod types;
 pub mod units;
@@ -86,9 +88,13 @@ pub use fazhi_domain::unit::UnitKind;
 pub use framework::{
     FrameworkInfo, HeadingRef, StoredAssignment, StoredDiagnostic, StoredFramework, StoredNode,
 };
+pub use measures::{
+    NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,
+};
 pub use reports::{NewReport, ProgressReport};
 pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
 pub use sessions::ApiToken;
+pub use supervision::{AddedCalendarYear, Notice};
 pub use tasks::{Inbox, InboxCounts, TaskDetail, TaskEvent, TaskFilter, TaskSummary};
 pub use types::{
     Actor, AuditId, EventId, EvidenceId, FrameworkId, NodeId, ReportId, ReviewId, RoundId, TaskId,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
+use fazhi_domain::calendar::HolidayCalendar;
 use fazhi_store::{StoredFramework, UnitId, UnitIndicator, User, UserId};
 
 use crate::AppState;
@@ -17,6 +18,7 @@ struct Inner {
     framework: Option<Arc<StoredFramework>>,
     unit_lists: HashMap<UnitId, Arc<Vec<UnitIndicator>>>,
     inbox_totals: HashMap<(UserId, NaiveDate), usize>,
+    calendar: Option<Arc<HolidayCalendar>>,
 }
 
 #[derive(Default)]
@@ -43,6 +45,20 @@ impl ReadCache {
 }
 
 impl AppState {
+    /// The working-day calendar in force (shipped years plus those the office added).
+    pub async fn calendar(&self) -> WebResult<Arc<HolidayCalendar>> {
+        let generation = self.store.generation();
+        if let Some(cal) = self.cache.at(generation).calendar.clone() {
+            return Ok(cal);
+        }
+        let cal = Arc::new(self.store.calendar().await?);
+        let mut inner = self.cache.lock();
+        if inner.generation == generation {
+            inner.calendar = Some(Arc::clone(&cal));
+        }
+        Ok(cal)
+    }
+
     /// The current framework; 404 with a Chinese message when none is imported.
     pub async fn current_framework(&self) -> WebResult<Arc<StoredFramework>> {
         // Read the generation first: a write during the query makes the result stale, and
@@ -82,7 +98,11 @@ impl AppState {
         if let Some(n) = self.cache.at(generation).inbox_totals.get(&key).copied() {
             return Ok(n);
         }
-        let n = self.store.inbox_on(user, today).await?.total();
+        let mut n = self.store.inbox_on(user, today).await?.total();
+        // 督办单 waiting for the unit's acknowledgement count as to-dos too.
+        if let (fazhi_store::UserRole::Liaison, Some(unit)) = (user.role, user.unit_id) {
+            n += self.store.open_notices_of_unit(unit).await?.len();
+        }
         let mut inner = self.cache.lock();
         if inner.generation == generation {
             inner.inbox_totals.insert(key, n);

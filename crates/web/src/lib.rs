@@ -41,6 +41,8 @@ pub struct Config {
     pub max_import_bytes: usize,
     /// Largest evidence file (recordings of 执法全过程 can be large).
     pub max_upload_bytes: u64,
+    /// Working days before a due date at which a task's light turns yellow (逾期预警).
+    pub warn_workdays: u32,
 }
 
 impl Config {
@@ -51,6 +53,7 @@ impl Config {
             secure_cookies: false,
             max_import_bytes: 20 * 1024 * 1024,
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            warn_workdays: fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
         }
     }
 
@@ -104,12 +107,7 @@ pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::Web
         return Ok(None);
     }
     let password = password::generate()?;
-    let hash = tokio::task::spawn_blocking({
-        let p = password.clone();
-        move || password::hash(&p)
-    })
-    .await
-    .map_err(error::WebError::internal)??;
+    let hash = password::hash_async(password.clone()).await?;
     store
         .create_user(
             NewUser {
@@ -130,7 +128,7 @@ pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::Web
 }
 
 pub fn router(state: AppState) -> Router {
-    use views::{admin, auth, files, indicators, units, work};
+    use views::{admin, auth, files, indicators, measures, units, work};
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
     let max_upload = usize::try_from(state.config.max_upload_bytes)
@@ -185,6 +183,18 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{id}/reports", post(work::add_report))
         .route("/tasks/{id}/links", post(work::add_link))
         .route("/tasks/{id}/score", post(work::score))
+        .route("/tasks/{id}/measures", post(measures::record))
+        .route("/tasks/{id}/ledger", post(measures::add_case))
+        .route("/ledger/{id}/delete", post(measures::delete_case))
+        .route("/tasks/{id}/notices", post(measures::issue_notice))
+        .route("/notices", get(measures::notices))
+        .route("/notices/{id}/ack", post(measures::acknowledge_notice))
+        .route("/overview", get(measures::overview))
+        .route("/indicators/{id}/rules", post(measures::correct_rule))
+        .route(
+            "/rule-corrections/{id}/revoke",
+            post(measures::revoke_correction),
+        )
         .route(
             "/tasks/{id}/files",
             post(files::upload).layer(DefaultBodyLimit::max(max_upload)),

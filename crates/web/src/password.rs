@@ -10,8 +10,8 @@ use argon2::{Argon2, PasswordHasher};
 
 use crate::error::WebError;
 
-/// Hash a password with Argon2id and a random salt. Slow on purpose: call it from
-/// `spawn_blocking` in request handlers.
+/// Hash a password with Argon2id and a random salt. Slow on purpose: request handlers call
+/// [`hash_async`].
 pub fn hash(password: &str) -> Result<String, WebError> {
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -23,6 +23,28 @@ pub fn verify(password: &str, phc: &str) -> bool {
     Argon2::default()
         .verify_password(password.as_bytes(), phc)
         .is_ok()
+}
+
+/// At most this many Argon2 computations at once: each takes 19 MiB and a core, so a burst
+/// of logins must queue rather than grow the server's memory by N × 19 MiB.
+const CONCURRENT_HASHES: usize = 2;
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+
+/// [`hash`] on a blocking thread, at most [`CONCURRENT_HASHES`] at a time.
+pub async fn hash_async(password: String) -> Result<String, WebError> {
+    let _permit = HASHING.acquire().await.map_err(WebError::internal)?;
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(WebError::internal)?
+}
+
+/// [`verify`] on a blocking thread, at most [`CONCURRENT_HASHES`] at a time.
+pub async fn verify_async(password: String, phc: String) -> Result<bool, WebError> {
+    let _permit = HASHING.acquire().await.map_err(WebError::internal)?;
+    tokio::task::spawn_blocking(move || verify(&password, &phc))
+        .await
+        .map_err(WebError::internal)
 }
 
 /// A hash that never verifies, to spend the same time on unknown user names.

@@ -442,3 +442,152 @@ pub(crate) mod evidence_review {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod rule_correction {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "rule_correction")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub indicator_code: String,
+        /// `replace`, `delete` or `add`.
+        pub action: String,
+        pub target_key: Option<String>,
+        /// The rule (serde JSON of `fazhi_domain::rules::Rule`) for `replace` and `add`.
+        pub rule_json: Option<String>,
+        pub reason: String,
+        pub created_at: DateTimeUtc,
+        pub created_by_user_id: Option<i64>,
+        pub created_by_name: String,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub revoked_by_name: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod measurement {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "measurement")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub rule_key: String,
+        pub value: Option<f64>,
+        pub numerator: Option<f64>,
+        pub denominator: Option<f64>,
+        pub done_on: Option<Date>,
+        pub note: String,
+        pub at: DateTimeUtc,
+        pub author_user_id: Option<i64>,
+        pub author_name: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod ledger_case {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_case")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub title: String,
+        pub started_on: Date,
+        pub finished_on: Date,
+        pub note: String,
+        pub created_at: DateTimeUtc,
+        pub created_by_user_id: Option<i64>,
+        pub created_by_name: String,
+        pub deleted_at: Option<DateTimeUtc>,
+        pub deleted_by_name: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod supervision_notice {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "supervision_notice")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        /// `remind`, `warn` or `severe`.
+        pub level: String,
+        pub message: String,
+        pub respond_by: Option<Date>,
+        pub previous_notice_id: Option<i64>,
+        pub issued_at: DateTimeUtc,
+        pub issued_by_user_id: Option<i64>,
+        pub issued_by_name: String,
+        pub acknowledged_at: Option<DateTimeUtc>,
+        pub acknowledged_by_user_id: Option<i64>,
+        pub acknowledged_by_name: Option<String>,
+        pub ack_note: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod calendar_year {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_year")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        pub source: String,
+        /// The year's arrangement as `date,kind,name` CSV.
+        pub csv: String,
+        pub added_at: DateTimeUtc,
+        pub added_by_name: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod calendar_feed {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_feed")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        pub token_sha256: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

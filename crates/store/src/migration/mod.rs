@@ -7,6 +7,7 @@ mod m20261128_000001_initial;
 mod m20261128_000002_accounts;
 mod m20261128_000003_audit_log;
 mod m20261128_000004_work;
+mod m20261128_000005_supervision;
 
 pub(crate) struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_accounts::Migration),
             Box::new(m20261128_000003_audit_log::Migration),
             Box::new(m20261128_000004_work::Migration),
+            Box::new(m20261128_000005_supervision::Migration),
         ]
     }
 }

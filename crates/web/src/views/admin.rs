@@ -231,9 +231,7 @@ fn parse_role(raw: &str) -> WebResult<UserRole> {
 }
 
 async fn hash_blocking(p: String) -> WebResult<String> {
-    tokio::task::spawn_blocking(move || password::hash(&p))
-        .await
-        .map_err(WebError::internal)?
+    password::hash_async(p).await
 }
 
 pub async fn create_user(

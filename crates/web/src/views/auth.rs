@@ -109,9 +109,7 @@ pub async fn login(
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::DUMMY_HASH.to_string());
     let candidate = form.password.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
-        .await
-        .map_err(WebError::internal)?;
+    let ok = password::verify_async(candidate, hash).await?;
     let Some(user) = user.filter(|_| ok) else {
         state.limiter.fail(&key);
         return again("用户名或密码不正确".into());
@@ -189,9 +187,7 @@ pub async fn change_password(
 ) -> WebResult<Response> {
     let hash = cu.user.password_hash.clone();
     let current = form.current.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&current, &hash))
-        .await
-        .map_err(WebError::internal)?;
+    let ok = password::verify_async(current, hash).await?;
     let problem = if !ok {
         Some("当前密码不正确".to_string())
     } else if form.new != form.confirm {
@@ -212,9 +208,7 @@ pub async fn change_password(
         .into_response());
     }
     let new = form.new.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new))
-        .await
-        .map_err(WebError::internal)??;
+    let hash = password::hash_async(new).await?;
     state
         .store
         .set_password_hash(cu.user.id, &hash, false, &cu.user.actor())

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use fazhi_domain::rules::{Rule, extract_rules};
+
 use fazhi_store::{
     NodeId, Role, StoredFramework, StoredNode, UnitId, UnitKind, UnitSummary, UserRole,
 };
@@ -226,7 +226,7 @@ struct DetailPage {
     leaf: LeafView,
     path: Vec<(String, String)>,
     source_line: Option<u32>,
-    rules: Vec<Rule>,
+    rules: super::measures::IndicatorRules,
     units: Vec<UnitSummary>,
 }
 
@@ -270,7 +270,7 @@ pub async fn detail(
             .map(|h| (h.code.clone(), h.title.clone()))
             .collect(),
         source_line: node.source_line,
-        rules: extract_rules(&node.title),
+        rules: super::measures::indicator_rules(&state, node.id, &node.code).await?,
         units: units.into_iter().filter(|u| !u.disabled).collect(),
     })
 }

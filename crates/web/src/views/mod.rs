@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod files;
 pub mod indicators;
+pub mod measures;
 pub mod units;
 pub mod work;
 

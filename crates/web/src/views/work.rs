@@ -62,18 +62,20 @@ pub fn status_class(s: TaskStatus) -> &'static str {
 pub struct TaskRow {
     pub t: TaskSummary,
     pub status_class: &'static str,
-    pub overdue: bool,
+    /// 红黄绿灯 (see `fazhi_domain::supervision`).
+    pub light: fazhi_domain::supervision::LightState,
 }
 
-fn rows(tasks: Vec<TaskSummary>) -> Vec<TaskRow> {
-    let today = today();
+fn rows(
+    tasks: Vec<TaskSummary>,
+    calendar: &fazhi_domain::calendar::HolidayCalendar,
+    warn: u32,
+) -> Vec<TaskRow> {
     tasks
         .into_iter()
         .map(|t| TaskRow {
             status_class: status_class(t.status),
-            overdue: t.due_on.is_some_and(|d| d < today)
-                && !t.status.is_done()
-                && t.status != TaskStatus::Submitted,
+            light: super::measures::light_of(&t, calendar, warn),
             t,
         })
         .collect()
@@ -232,7 +234,7 @@ pub async fn tasks(
         csrf: cu.csrf.clone(),
         is_admin: cu.user.role == UserRole::Admin,
         round,
-        rows: rows(shown),
+        rows: rows(shown, &*state.calendar().await?, state.config.warn_workdays),
         units: if liaison {
             Vec::new()
         } else {
@@ -267,7 +269,9 @@ struct TaskPage {
     can_edit: bool,
     can_review: bool,
     is_admin: bool,
+    is_unit: bool,
     max_upload_mb: u64,
+    sup: super::measures::TaskSupervision,
 }
 
 pub async fn task(
@@ -308,7 +312,9 @@ pub async fn task(
         can_edit,
         can_review,
         is_admin: cu.user.role == UserRole::Admin,
+        is_unit: role == ActorRole::ResponsibleUnit,
         max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
+        sup: super::measures::task_supervision(&state, &d.summary).await?,
         d,
     })
 }
@@ -605,6 +611,8 @@ pub async fn set_due(
 struct InboxPage {
     layout: Option<Layout>,
     sections: Vec<(&'static str, &'static str, Vec<TaskRow>)>,
+    /// 督办单 waiting for this unit's acknowledgement.
+    notices: Vec<fazhi_store::Notice>,
     nothing: bool,
 }
 
@@ -616,17 +624,44 @@ pub async fn inbox(State(state): State<AppState>, cu: CurrentUser) -> WebResult<
         overdue,
         to_review,
     } = state.store.inbox_on(&cu.user, today()).await?;
+    let cal = state.calendar().await?;
+    let warn = state.config.warn_workdays;
     let sections = vec![
-        ("已逾期", "截止日期已过、尚未报送", rows(overdue)),
-        ("被退回", "请按退回理由修改后重新报送", rows(returned)),
-        ("待审核", "单位已报送，等待审核", rows(to_review)),
-        ("待签收", "新分派的任务，请签收后开始办理", rows(to_sign)),
-        ("即将到期", "3天内到期、尚未报送", rows(due_soon)),
+        (
+            "已逾期",
+            "截止日期已过、尚未报送",
+            rows(overdue, &cal, warn),
+        ),
+        (
+            "被退回",
+            "请按退回理由修改后重新报送",
+            rows(returned, &cal, warn),
+        ),
+        (
+            "待审核",
+            "单位已报送，等待审核",
+            rows(to_review, &cal, warn),
+        ),
+        (
+            "待签收",
+            "新分派的任务，请签收后开始办理",
+            rows(to_sign, &cal, warn),
+        ),
+        (
+            "即将到期",
+            "3天内到期、尚未报送",
+            rows(due_soon, &cal, warn),
+        ),
     ];
-    let nothing = sections.iter().all(|(_, _, r)| r.is_empty());
+    let notices = match (cu.user.role, cu.user.unit_id) {
+        (UserRole::Liaison, Some(unit)) => state.store.open_notices_of_unit(unit).await?,
+        _ => Vec::new(),
+    };
+    let nothing = sections.iter().all(|(_, _, r)| r.is_empty()) && notices.is_empty();
     render(&InboxPage {
         layout: Layout::build(&state, &cu).await?,
         sections,
+        notices,
         nothing,
     })
 }

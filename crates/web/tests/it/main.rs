@@ -4,6 +4,7 @@
 mod api;
 mod authz;
 mod flows;
+mod measures;
 mod work;
 
 use std::sync::Arc;

@@ -1,0 +1,366 @@
+//! The numbers in the indicators over HTTP: a liaison reports values and keeps a ledger,
+//! the office sees 达标/未达标 on the task and the overview, corrects a rule, and chases the
+//! task with 督办单 that the unit acknowledges.
+
+use axum::http::StatusCode;
+use fazhi_store::UserRole;
+
+use crate::{App, Client};
+
+fn task_id_for(html: &str, code: &str) -> Option<i64> {
+    let needle = format!("\">{code}</a></td>");
+    let end = html.find(&needle)?;
+    let start = html[..end].rfind("/tasks/")? + "/tasks/".len();
+    html[start..end].parse().ok()
+}
+
+/// Every `name="rule_key" value="…"` of a task page, in order.
+fn rule_keys(html: &str) -> Vec<String> {
+    html.match_indices("name=\"rule_key\" value=\"")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+fn number_after(html: &str, prefix: &str) -> i64 {
+    let at = html.find(prefix).unwrap_or_else(|| panic!("no {prefix}")) + prefix.len();
+    html[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+async fn open_round(admin: &mut Client) {
+    let r = admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2026年度创建工作"),
+                ("starts_on", "2026-01-01"),
+                ("ends_on", "2026-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+}
+
+#[tokio::test]
+async fn ledger_values_verdicts_and_overview() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    open_round(&mut admin).await;
+    let mut sifa = app.login("sifa").await;
+    let id = task_id_for(&sifa.get("/tasks").await.text, "25").unwrap();
+    let t = format!("/tasks/{id}");
+
+    // Before signing: the rules are shown, nothing reported, no forms.
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("量化要求与达标情况"), "{}", page.text);
+    assert!(page.text.contains("未填报"));
+    assert!(page.text.contains("合法性审核的时间"));
+    assert!(rule_keys(&page.text).is_empty(), "no forms before 签收");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    let page = sifa.get(&t).await;
+    let keys = rule_keys(&page.text);
+    assert_eq!(keys.len(), 3, "rate + two durations: {keys:?}");
+    assert!(keys[0].starts_with("percent@"));
+    assert!(page.text.contains("办理台账（0件）"));
+
+    // The rate: numerator above denominator is refused with the reason.
+    let r = sifa
+        .post(
+            &format!("{t}/measures"),
+            &[
+                ("rule_key", &keys[0]),
+                ("numerator", "12"),
+                ("denominator", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text.contains("分子（12）不能大于分母（10）"),
+        "{}",
+        r.text
+    );
+    let r = sifa
+        .post(
+            &format!("{t}/measures"),
+            &[
+                ("rule_key", &keys[0]),
+                ("numerator", "18"),
+                ("denominator", "18"),
+                ("note", "全年审核规范性文件18件"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // The ledger: one review in 4 working days, one in 16, one in 10.
+    for (title, a, b) in [
+        ("关于甲的通知", "2026-03-02", "2026-03-06"),
+        ("关于乙的办法", "2026-03-02", "2026-03-24"),
+        ("关于丙的规定", "2026-03-02", "2026-03-16"),
+    ] {
+        let r = sifa
+            .post(
+                &format!("{t}/ledger"),
+                &[("title", title), ("started_on", a), ("finished_on", b)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    }
+    let r = sifa
+        .post(
+            &format!("{t}/ledger"),
+            &[
+                ("title", "倒序"),
+                ("started_on", "2026-03-05"),
+                ("finished_on", "2026-03-02"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("早于起始日期"), "{}", r.text);
+
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("办理台账（3件）"));
+    assert!(page.text.contains("100%（18/18）"));
+    assert!(
+        page.text.contains("用时4个工作日，少于5个工作日"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("用时16个工作日，超过15个工作日"));
+    assert!(page.text.contains("用时10个工作日，符合要求"));
+    assert_eq!(page.text.matches("1件不符合要求").count(), 2);
+
+    // Another unit can neither report on it nor touch its ledger.
+    let mut other = app.login("caizheng").await;
+    let r = other
+        .post(
+            &format!("{t}/measures"),
+            &[("rule_key", &keys[0]), ("value", "100")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let case = number_after(&page.text, "/ledger/");
+    let r = other.post(&format!("/ledger/{case}/delete"), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(other.get("/overview").await.status, StatusCode::FORBIDDEN);
+
+    // The office sees item 25 as 未达标 on the overview, with the two ledger violations.
+    let overview = admin.get("/overview?only=not_met").await;
+    assert_eq!(overview.status, StatusCode::OK);
+    let row = overview
+        .text
+        .split("<tr>")
+        .find(|r| r.contains(&format!("/tasks/{id}\"")))
+        .expect("item 25 is listed as 未达标");
+    assert!(row.contains("未达标"), "{row}");
+    assert!(row.contains("台账 2 处不符合"), "{row}");
+    let all = admin.get("/overview").await;
+    assert!(all.text.contains("项指标"));
+    assert!(all.text.contains("绿灯任务") || all.text.contains("未设期限任务"));
+
+    // The liaison corrects the ledger: the late case is removed → the long rule is met.
+    let late = {
+        let at = page.text.find("关于乙的办法").unwrap();
+        number_after(&page.text[at..], "/ledger/")
+    };
+    let r = sifa.post(&format!("/ledger/{late}/delete"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    assert_eq!(page.text.matches("1件不符合要求").count(), 1);
+    assert!(page.text.contains("办理台账（2件）"));
+}
+
+#[tokio::test]
+async fn office_corrects_rules_and_they_count() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    open_round(&mut admin).await;
+    let tasks = admin.get("/tasks").await;
+    let id = task_id_for(&tasks.text, "25").unwrap();
+    let task_page = admin.get(&format!("/tasks/{id}")).await;
+    let node = number_after(&task_page.text, "/indicators/");
+    let ind = format!("/indicators/{node}");
+    let page = admin.get(&ind).await;
+    assert!(page.text.contains("自动识别"));
+    let key_at = page.text.find("name=\"key\" value=\"duration@").unwrap() + 18;
+    let key = page.text[key_at..][..page.text[key_at..].find('"').unwrap()].to_string();
+
+    // A liaison may not correct rules.
+    let mut sifa = app.login("sifa").await;
+    let r = sifa
+        .post(
+            &format!("{ind}/rules"),
+            &[("action", "delete"), ("key", &key)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Bad values say why.
+    let r = admin
+        .post(
+            &format!("{ind}/rules"),
+            &[
+                ("action", "add"),
+                ("kind", "percent"),
+                ("subject", "备案审查率"),
+                ("op", ">="),
+                ("value", "120"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("比率不能超过100%"), "{}", r.text);
+
+    let r = admin
+        .post(
+            &format!("{ind}/rules"),
+            &[
+                ("action", "replace"),
+                ("key", &key),
+                ("kind", "duration"),
+                ("subject", "合法性审核的时间"),
+                ("op", ">="),
+                ("value", "7"),
+                ("unit", "workday"),
+                ("reason", "按县里规定"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = admin
+        .post(
+            &format!("{ind}/rules"),
+            &[
+                ("action", "add"),
+                ("kind", "deadline"),
+                ("subject", "报送年度审核情况"),
+                ("value", "115"),
+                ("reason", "补充"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = admin.get(&ind).await;
+    assert!(page.text.contains("已修正量化要求") || page.text.contains("已补充量化要求"));
+    assert!(page.text.contains("人工修正"));
+    assert!(page.text.contains("合法性审核的时间 不少于 7个工作日"));
+    assert!(
+        page.text
+            .contains("原识别：合法性审核的时间 不少于 5个工作日")
+    );
+    assert!(page.text.contains("报送年度审核情况 每年1月15日前"));
+    assert!(page.text.contains("人工补充"));
+
+    // The unit's task uses the corrected rules.
+    sifa.post(&format!("/tasks/{id}/action"), &[("action", "sign")])
+        .await;
+    let page = sifa.get(&format!("/tasks/{id}")).await;
+    assert!(page.text.contains("合法性审核的时间 不少于 7个工作日"));
+    assert_eq!(rule_keys(&page.text).len(), 4);
+
+    // Revoking the correction brings back the extracted rule.
+    let cid = number_after(&admin.get(&ind).await.text, "/rule-corrections/");
+    let r = admin
+        .post(
+            &format!("/rule-corrections/{cid}/revoke"),
+            &[("node", &node.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get(&ind).await;
+    assert!(page.text.contains("合法性审核的时间 不少于 5个工作日"));
+
+    let audit = admin.get("/admin/audit").await;
+    assert!(audit.text.contains("rule.correct") || audit.text.contains("更正量化要求"));
+}
+
+#[tokio::test]
+async fn notices_are_issued_escalated_and_acknowledged() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    open_round(&mut admin).await;
+    let id = task_id_for(&admin.get("/tasks").await.text, "25").unwrap();
+    let t = format!("/tasks/{id}");
+    let mut sifa = app.login("sifa").await;
+
+    // Only the office issues 督办单.
+    let r = sifa
+        .post(
+            &format!("{t}/notices"),
+            &[("level", "remind"), ("message", "自己催自己")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin
+        .post(
+            &format!("{t}/notices"),
+            &[("level", "remind"), ("message", "请尽快签收并报送")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = admin
+        .post(
+            &format!("{t}/notices"),
+            &[("level", "remind"), ("message", "再提醒一次")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("只能升级为更高级别"), "{}", r.text);
+    let r = admin
+        .post(
+            &format!("{t}/notices"),
+            &[
+                ("level", "warn"),
+                ("message", "已多次提醒，请说明情况"),
+                ("respond_by", "2026-12-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // The unit sees them in its inbox and on the task; another unit cannot acknowledge.
+    let inbox = sifa.get("/inbox").await;
+    assert!(inbox.text.contains("督办单待签收（2）"), "{}", inbox.text);
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("警示（黄色）"));
+    assert!(page.text.contains("由 #1 升级"));
+    assert!(page.text.contains("请于 2026-12-10 前答复"));
+    let mut other = app.login("caizheng").await;
+    let r = other.post("/notices/2/ack", &[("note", "不是我")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = sifa.post("/notices/2/ack", &[("note", "本周内报送")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = sifa.post("/notices/2/ack", &[]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let inbox = sifa.get("/inbox").await;
+    assert!(inbox.text.contains("督办单待签收（1）"));
+
+    let list = admin.get("/notices").await;
+    assert!(list.text.contains("本周内报送"));
+    assert!(list.text.contains("未签收"));
+    let theirs = other.get("/notices").await;
+    assert!(
+        !theirs.text.contains("请尽快签收并报送"),
+        "other units' notices are hidden"
+    );
+}
