@@ -556,6 +556,14 @@ impl Store {
         role_of_user(conn, &t, user).await
     }
 
+    /// Whether the unit may add material (reports, evidence) to the task now: it is in the
+    /// active round and 办理中 or 退回. Checked before a large upload is read, so a refused
+    /// upload costs nothing and leaves nothing behind.
+    pub async fn ensure_accepts_material(&self, id: TaskId) -> StoreResult<()> {
+        let t = writable_task(self.connection(), id).await?;
+        ensure_editable(enum_from_str::<TaskStatus>(&t.status)?)
+    }
+
     /// Takes a lifecycle step and records it (event and audit entry) in one transaction;
     /// returns the new status. Refused moves ([`fazhi_domain::task::apply`]) are
     /// [`StoreError::Invalid`] with the Chinese reason and change nothing.

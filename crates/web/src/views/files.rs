@@ -66,6 +66,8 @@ pub async fn upload(
     if task_access(&state, &cu.user, task).await? != ActorRole::ResponsibleUnit {
         return Err(WebError::Forbidden("只有本单位可以提交佐证材料".into()));
     }
+    // Refuse before reading the body: a refused upload must not leave a stored file.
+    state.store.ensure_accepts_material(task).await?;
     let (mut title, mut doc_number, mut doc_date) = (String::new(), None, None);
     let mut stored = None;
     while let Some(field) = multipart
@@ -128,6 +130,7 @@ pub async fn replace(
             "只有本单位可以更新自己的佐证材料".into(),
         ));
     }
+    state.store.ensure_accepts_material(task).await?;
     let mut stored = None;
     while let Some(field) = multipart
         .next_field()

@@ -5,6 +5,7 @@ mod api;
 mod authz;
 mod flows;
 mod measures;
+mod uploads;
 mod work;
 
 use std::sync::Arc;
