@@ -444,6 +444,50 @@ pub async fn add_link(
     Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct RelinkForm {
+    url: String,
+    published_on: Option<String>,
+}
+
+/// Replace a link evidence item by a new link (a new version; earlier ones stay listed).
+pub async fn relink(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<RelinkForm>,
+) -> WebResult<Response> {
+    let id = EvidenceId(id);
+    let (task, role) = evidence_access(&state, &cu.user, id).await?;
+    if role != ActorRole::ResponsibleUnit {
+        return Err(WebError::Forbidden(
+            "只有本单位可以更新自己的佐证材料".into(),
+        ));
+    }
+    let published_on = opt_date(&f.published_on, "发布日期")?;
+    let url = fazhi_store::evidence::check_url(&f.url)?;
+    let current = state.store.evidence(id).await?;
+    if current
+        .current()
+        .is_some_and(|v| v.url.as_deref() == Some(url.as_str()) && v.published_on == published_on)
+    {
+        return Err(WebError::BadRequest(
+            "网址和发布日期都与当前版本相同，无需更新".into(),
+        ));
+    }
+    let version = state
+        .store
+        .replace_link_evidence(id, &url, published_on, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已更换链接，作为第{version}版，此前的版本仍可查阅"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
 /// The task an evidence item belongs to, with the user's role on it.
 pub(crate) async fn evidence_access(
     state: &AppState,

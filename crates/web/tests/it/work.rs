@@ -350,3 +350,169 @@ async fn evidence_gets_new_versions_and_keeps_old_ones() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The first evidence id linked from a task page.
+fn first_evidence_id(html: &str) -> i64 {
+    let at = html.find("/evidence/").expect("an evidence item") + "/evidence/".len();
+    html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn link_evidence_is_replaced_by_a_new_link() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2027"),
+                ("starts_on", "2027-01-01"),
+                ("ends_on", "2027-12-31"),
+            ],
+        )
+        .await;
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    let id = task_id_for(&list.text, "4").unwrap();
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    sifa.get(&t).await;
+    let r = sifa
+        .post(
+            &format!("{t}/links"),
+            &[
+                ("title", "政府网站公开"),
+                ("url", "https://www.example.gov.cn/gk/2027/1.html"),
+                ("published_on", "2027-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    let evidence = first_evidence_id(&page.text);
+    let relink = format!("/evidence/{evidence}/relink");
+    assert!(
+        page.text.contains(&format!("action=\"{relink}\"")),
+        "the unit gets the form: {}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("value=\"https://www.example.gov.cn/gk/2027/1.html\""),
+        "prefilled with the current link"
+    );
+
+    // The same link again is no new version; a bad link is refused.
+    let r = sifa
+        .post(
+            &relink,
+            &[
+                ("url", "https://www.example.gov.cn/gk/2027/1.html"),
+                ("published_on", "2027-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("无需更新"), "{}", r.text);
+    let r = sifa
+        .post(
+            &relink,
+            &[("url", "javascript:alert(1)"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = sifa
+        .post(
+            &relink,
+            &[
+                ("url", "https://www.example.gov.cn/gk/2027/2.html"),
+                ("published_on", "2027-03"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "not a date");
+
+    let r = sifa
+        .post(
+            &relink,
+            &[
+                ("url", " https://www.example.gov.cn/gk/2027/2.html "),
+                ("published_on", "2027-03-05"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.location.as_deref(), Some(t.as_str()));
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("作为第2版"), "{}", page.text);
+    assert!(page.text.contains("历史版本（2）"));
+    assert!(page.text.contains("（发布于 2027-03-05）"));
+    let e = app
+        .store
+        .evidence(fazhi_store::EvidenceId(evidence))
+        .await
+        .unwrap();
+    assert_eq!(e.current_version, 2);
+    assert_eq!(e.title, "政府网站公开");
+    assert_eq!(
+        e.versions
+            .iter()
+            .map(|v| v.url.as_deref().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "https://www.example.gov.cn/gk/2027/1.html",
+            "https://www.example.gov.cn/gk/2027/2.html"
+        ]
+    );
+
+    // Another unit may not; the office sees no form; under review it is frozen.
+    let mut other = app.login("caizheng").await;
+    other.get("/tasks").await;
+    let r = other
+        .post(
+            &relink,
+            &[("url", "https://evil.example/"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = admin.get(&t).await;
+    assert!(!page.text.contains(&relink), "only the unit may relink");
+    let r = admin
+        .post(
+            &relink,
+            &[("url", "https://example.org/"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    sifa.post(&format!("{t}/action"), &[("action", "submit")])
+        .await;
+    let page = sifa.get(&t).await;
+    assert!(!page.text.contains(&relink), "no form while under review");
+    let r = sifa
+        .post(
+            &relink,
+            &[("url", "https://example.org/3"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("任务已报送"), "{}", r.text);
+    assert_eq!(
+        app.store
+            .evidence(fazhi_store::EvidenceId(evidence))
+            .await
+            .unwrap()
+            .current_version,
+        2
+    );
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
+}
