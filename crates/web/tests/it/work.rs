@@ -516,3 +516,155 @@ async fn link_evidence_is_replaced_by_a_new_link() {
     );
     assert!(app.store.verify_audit().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn downloads_answer_range_requests() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2027"),
+                ("starts_on", "2027-01-01"),
+                ("ends_on", "2027-12-31"),
+            ],
+        )
+        .await;
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    let id = task_id_for(&list.text, "4").unwrap();
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    sifa.get(&t).await;
+    sifa.upload_with(
+        &format!("{t}/files"),
+        &[("title", "执法记录")],
+        "a.pdf",
+        PDF,
+    )
+    .await;
+    let evidence = first_evidence_id(&sifa.get(&t).await.text);
+    let file = format!("/evidence/{evidence}/file");
+    let size = PDF.len();
+    let header =
+        |r: &crate::Resp, name: &str| r.headers.get(name).map(|v| v.to_str().unwrap().to_string());
+
+    let full = sifa.get(&file).await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.text.as_bytes(), PDF);
+    assert_eq!(header(&full, "accept-ranges").as_deref(), Some("bytes"));
+    assert_eq!(header(&full, "content-length"), Some(size.to_string()));
+    assert_eq!(header(&full, "content-range"), None);
+    let etag = header(&full, "etag").expect("an ETag");
+
+    for (range, start, end) in [
+        ("bytes=0-3", 0, 4),
+        ("bytes=5-12", 5, 13),
+        (&format!("bytes={}-", size - 6) as &str, size - 6, size),
+        ("bytes=-6", size - 6, size),
+        ("bytes=10-100000", 10, size),
+    ] {
+        let r = sifa.get_with(&file, &[("range", range)]).await;
+        assert_eq!(r.status, StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(r.text.as_bytes(), &PDF[start..end], "{range}");
+        assert_eq!(
+            header(&r, "content-range"),
+            Some(format!("bytes {start}-{}/{size}", end - 1)),
+            "{range}"
+        );
+        assert_eq!(
+            header(&r, "content-length"),
+            Some((end - start).to_string())
+        );
+        assert_eq!(header(&r, "accept-ranges").as_deref(), Some("bytes"));
+        assert_eq!(r.content_type, "application/octet-stream");
+        assert!(
+            header(&r, "content-disposition")
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert!(
+            header(&r, "content-security-policy")
+                .unwrap()
+                .contains("sandbox")
+        );
+    }
+    // Inline preview (a video player seeking) keeps its type and sandbox.
+    let r = sifa
+        .get_with(&format!("{file}?inline=1"), &[("range", "bytes=4-")])
+        .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.content_type, "application/pdf");
+    assert!(
+        header(&r, "content-disposition")
+            .unwrap()
+            .starts_with("inline")
+    );
+    assert!(
+        header(&r, "content-security-policy")
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(r.text.as_bytes(), &PDF[4..]);
+
+    for bad in [
+        format!("bytes={size}-"),
+        format!("bytes={}-{}", size + 5, size + 10),
+        "bytes=7-3".to_string(),
+        "bytes=-0".to_string(),
+        "bytes=abc".to_string(),
+    ] {
+        let r = sifa.get_with(&file, &[("range", &bad)]).await;
+        assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
+        assert_eq!(header(&r, "content-range"), Some(format!("bytes */{size}")));
+        assert_eq!(header(&r, "accept-ranges").as_deref(), Some("bytes"));
+        assert!(r.text.is_empty());
+    }
+    // Several ranges, another unit, a stale If-Range: the whole file.
+    for headers in [
+        vec![("range", "bytes=0-1,4-5")],
+        vec![("range", "items=0-1")],
+        vec![("range", "bytes=0-1"), ("if-range", "\"0000\"")],
+    ] {
+        let r = sifa.get_with(&file, &headers).await;
+        assert_eq!(r.status, StatusCode::OK, "{headers:?}");
+        assert_eq!(r.text.as_bytes(), PDF);
+        assert_eq!(header(&r, "content-length"), Some(size.to_string()));
+    }
+    let r = sifa
+        .get_with(&file, &[("range", "bytes=0-1"), ("if-range", &etag)])
+        .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.text.as_bytes(), &PDF[..2]);
+
+    // Earlier versions can be read in ranges too.
+    let v2: &[u8] = b"%PDF-1.4\n% version 2\n%%EOF\n";
+    sifa.upload(&format!("/evidence/{evidence}/replace"), "v2.pdf", v2)
+        .await;
+    let r = sifa
+        .get_with(&format!("{file}?version=1"), &[("range", "bytes=0-7")])
+        .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.text.as_bytes(), &PDF[..8]);
+    assert_eq!(
+        header(&r, "content-range"),
+        Some(format!("bytes 0-7/{size}"))
+    );
+    let r = sifa.get_with(&file, &[("range", "bytes=-6")]).await;
+    assert_eq!(r.text.as_bytes(), &v2[v2.len() - 6..]);
+
+    // The access rules come first: a range changes nothing for another unit.
+    let mut other = app.login("caizheng").await;
+    for range in ["bytes=0-3", "bytes=-6", "bytes=99999-"] {
+        let r = other.get_with(&file, &[("range", range)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{range}");
+        assert_eq!(header(&r, "content-range"), None);
+        assert!(!r.text.contains("%PDF"));
+    }
+}
