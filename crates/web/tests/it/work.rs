@@ -44,6 +44,14 @@ async fn a_task_from_round_to_approval() {
         page.text
     );
     assert!(page.text.contains("“各执法部门”尚未设置成员单位"));
+    assert!(
+        page.text.contains(
+            "<div class=\"warn flash-warn\" role=\"alert\">注意：“各执法部门”尚未设置成员单位"
+        ),
+        "the warning stands apart from the success message: {}",
+        page.text
+    );
+    assert!(!page.text.contains("生成任务 113 项。注意"));
 
     let mut sifa = app.login("sifa").await;
     let list = sifa.get("/tasks").await;
@@ -164,11 +172,33 @@ async fn a_task_from_round_to_approval() {
     let page = sifa.get(&t).await;
     assert!(page.text.contains("请补充审核意见书"));
     assert!(page.text.contains("退回"));
+    let shown = "<strong>退回理由：</strong>请补充审核意见书<span class=\"muted\">（boss，";
+    let at = page.text.find(shown).expect("the reason under the header");
+    assert!(
+        at < page.text.find("<h4>办理</h4>").unwrap(),
+        "the reason comes before the work on the task"
+    );
     let inbox = sifa.get("/inbox").await;
     assert!(inbox.text.contains("被退回"));
+    let r = sifa.post(&format!("{t}/score"), &[("score", "95")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    assert!(
+        page.text
+            .contains("name=\"score\" inputmode=\"decimal\" required value=\"95\""),
+        "the unit's own score is prefilled: {}",
+        page.text
+    );
     sifa.post(&format!("{t}/action"), &[("action", "submit")])
         .await;
-    admin.get(&t).await;
+    let page = sifa.get(&t).await;
+    assert!(!page.text.contains("退回理由："), "only while 退回");
+    let page = admin.get(&t).await;
+    assert!(
+        page.text
+            .contains("name=\"score\" inputmode=\"decimal\" required value=\"\""),
+        "the office's review score is not yet given"
+    );
     admin
         .post(
             &format!("/evidence/{evidence}/review"),
@@ -188,6 +218,39 @@ async fn a_task_from_round_to_approval() {
     let page = admin.get(&t).await;
     assert!(page.text.contains("已通过"));
     assert!(page.text.contains("审核评分：92.5"));
+    assert!(
+        page.text.contains("required value=\"92.5\""),
+        "the saved review score is prefilled"
+    );
+    assert!(page.text.contains("自评分：95"));
+
+    // The log names actions and objects in Chinese, keeps the codes, links the task.
+    let log = admin.get("/admin/audit").await;
+    assert_eq!(log.status, StatusCode::OK);
+    for shown in [
+        "退回任务<br><code class=\"code-note\">task.return</code>",
+        "签收任务<br><code class=\"code-note\">task.sign</code>",
+        "开启创建轮次<br><code class=\"code-note\">round.open</code>",
+        "添加佐证材料<br><code class=\"code-note\">evidence.add</code>",
+        "保存上传文件<br><code class=\"code-note\">blob.put</code>",
+        "填报工作进展<br><code class=\"code-note\">report.add</code>",
+        "轮次 #1<br><code class=\"code-note\">campaign_round</code>",
+        "工作进展 #",
+        "<option value=\"campaign_round\">轮次（campaign_round）</option>",
+        "<option value=\"evidence_review\">材料审核（evidence_review）</option>",
+        "<option value=\"supervision_notice\">督办单（supervision_notice）</option>",
+        "data-code=\"task.return\"",
+    ] {
+        assert!(log.text.contains(shown), "{shown}: {}", log.text);
+    }
+    assert!(
+        log.text
+            .contains(&format!("<a href=\"/tasks/{id}\">任务 #{id}</a>")),
+        "task entries link to the task"
+    );
+    let log = admin.get("/admin/audit?entity=task").await;
+    assert!(log.text.contains("<option value=\"task\" selected>"));
+    assert!(log.text.contains("task.approve") && !log.text.contains("round.open"));
     assert!(page.text.contains("审核：合格"));
     for step in ["签收", "报送", "退回", "通过"] {
         assert!(page.text.contains(step), "event {step} recorded");
