@@ -243,8 +243,11 @@ function evidenceCard(page, title) {
 async function auditRows(page) {
   return page.locator('main table tbody tr').evaluateAll((trs) =>
     trs.map((tr) => {
-      const td = [...tr.children].map((c) => c.textContent.trim());
-      return { id: Number(td[0]), actor: td[2], action: td[3], entity: td[4] };
+      // The page shows Chinese names; the raw codes are in data attributes.
+      const cells = [...tr.children];
+      const td = cells.map((c) => c.textContent.trim());
+      const e = cells[4].dataset;
+      return { id: Number(td[0]), actor: td[2], action: cells[3].dataset.code, entity: e.entityId ? `${e.entity} #${e.entityId}` : e.entity, shown: { action: td[3], entity: td[4] } };
     }));
 }
 
@@ -480,6 +483,9 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     assert.equal(ret[1], ADMIN.name);
     assert.equal(ret[3], '已报送 → 退回');
     assert.equal(ret[4], RETURN_REASON, '退回理由应原样显示给联络员');
+    // …and prominently under the task's header, with who returned it and when.
+    const banner = (await l.locator('main p.return-reason').innerText()).trim();
+    assert.ok(banner.startsWith(`退回理由：${RETURN_REASON}（${ADMIN.name}，`), banner);
     await l.locator('main').getByText(RETURN_REASON).first().scrollIntoViewIfNeeded();
     await shot(l, '27-liaison-sees-return-reason');
 
@@ -510,6 +516,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     await form.locator('input[name=score]').fill(SCORE);
     await submitExpecting(a, form.getByRole('button', { name: '保存评分' }), /审核评分已保存/);
     assert.match(await a.locator('main').innerText(), new RegExp(`审核评分：${SCORE.replace('.', '\\.')}`));
+    assert.equal(await form.locator('input[name=score]').inputValue(), SCORE, '保存后评分框显示当前审核评分');
     const steps = (await events(a)).map((c) => [c[1], c[2], c[3]]);
     assert.deepEqual(steps, [
       [LIAISON.name, '签收', '待签收 → 办理中'],
@@ -568,6 +575,9 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     assert.ok(rows.filter((r) => r.action === 'user.create' && r.actor === '命令行').length >= 2, '命令行新增的用户应有日志');
     assert.ok(rows.some((r) => r.action === 'user.set_password' && r.actor === LIAISON.name));
     returnRow = storyRows.find((r) => r.action === 'task.return');
+    // Shown in Chinese, the code kept beside it, the task linked.
+    assert.match(returnRow.shown.action, /^退回任务\s*task\.return$/);
+    assert.equal(await a.locator(`main table tbody tr td[data-code="task.return"] + td a[href="/tasks/${taskId}"]`).count() > 0, true);
     // The return reason is in that entry's recorded change.
     const tr = a.locator('main table tbody tr', { has: a.locator('td:first-child', { hasText: new RegExp(`^${returnRow.id}$`) }) });
     await tr.locator('summary', { hasText: '查看' }).click();

@@ -661,6 +661,24 @@ impl Store {
         Ok(version)
     }
 
+    /// Replaces an evidence item's content with a new link version (`http`/`https` only;
+    /// `published_on` is the page's publication date). Same rules as
+    /// [`Store::replace_evidence`]: the task must be 办理中 or 退回 in the active round,
+    /// earlier versions stay stored, and the change is audited as `evidence.replace`.
+    pub async fn replace_link_evidence(
+        &self,
+        id: EvidenceId,
+        url: &str,
+        published_on: Option<NaiveDate>,
+        actor: &Actor,
+    ) -> StoreResult<u32> {
+        let content = EvidenceContent::Link {
+            url: url.to_string(),
+            published_on,
+        };
+        self.replace_evidence(id, content, actor).await
+    }
+
     /// Marks an evidence item deleted; it and its versions stay stored (and listed by
     /// [`Store::evidence`]) but no longer count for the task.
     pub async fn delete_evidence(&self, id: EvidenceId, actor: &Actor) -> StoreResult<()> {

@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/evidence/{id}/review", post(work::review))
         .route("/evidence/{id}/delete", post(work::delete_evidence))
+        .route("/evidence/{id}/relink", post(work::relink))
         .route("/evidence/{id}/file", get(files::download))
         .route(
             "/evidence/{id}/replace",

@@ -34,6 +34,9 @@ pub struct SessionData {
     /// A one-time message shown on the next page.
     #[serde(default)]
     pub flash: Option<String>,
+    /// A one-time warning shown with it (yellow): something still to see to.
+    #[serde(default)]
+    pub flash_warn: Option<String>,
     /// When the expiry was last pushed forward.
     #[serde(default)]
     pub renewed: Option<DateTime<Utc>>,
@@ -103,6 +106,7 @@ impl AppState {
             user_id,
             csrf: random_token()?,
             flash: None,
+            flash_warn: None,
             renewed: Some(Utc::now()),
         };
         let session = Session {

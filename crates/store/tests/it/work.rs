@@ -24,6 +24,7 @@ store_tests!(
     blobs_are_deduplicated,
     evidence_versions_are_kept,
     link_evidence_is_validated,
+    link_evidence_gets_new_versions,
     evidence_review_verdicts,
     scores_are_validated,
     inbox_lists_what_to_do,
@@ -1299,6 +1300,153 @@ async fn link_evidence_is_validated(db: Db) {
         .unwrap_err();
     invalid_containing(err, "http:// 或 https://");
     assert_eq!(s.evidence(id).await.unwrap().current_version, 1);
+}
+
+async fn link_evidence_gets_new_versions(db: Db) {
+    let s = &db.store;
+    let (t, unit) = working_task(s).await;
+    let who = unit.actor();
+    let office = user(s, "office", UserRole::Admin, None).await;
+    let id = s
+        .add_link_evidence(
+            t.id,
+            meta("政府网站公开"),
+            "https://www.lanling.gov.cn/art/2026/1/1/art_1.html",
+            Some(date(2026, 1, 1)),
+            &who,
+        )
+        .await
+        .unwrap();
+    let err = s
+        .replace_link_evidence(id, "ftp://example.org/x", None, &who)
+        .await
+        .unwrap_err();
+    invalid_containing(err, "http:// 或 https://");
+    assert_eq!(
+        s.replace_link_evidence(
+            id,
+            " https://www.lanling.gov.cn/art/2026/3/5/art_2.html ",
+            Some(date(2026, 3, 5)),
+            &who,
+        )
+        .await
+        .unwrap(),
+        2
+    );
+    let e = s.evidence(id).await.unwrap();
+    assert_eq!((e.current_version, e.kind), (2, EvidenceKind::Link));
+    assert_eq!(e.title, "政府网站公开", "the title stays");
+    let versions: Vec<(u32, Option<&str>, Option<NaiveDate>, &str)> = e
+        .versions
+        .iter()
+        .map(|v| {
+            (
+                v.version,
+                v.url.as_deref(),
+                v.published_on,
+                v.created_by_name.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (
+                1,
+                Some("https://www.lanling.gov.cn/art/2026/1/1/art_1.html"),
+                Some(date(2026, 1, 1)),
+                who.name.as_str()
+            ),
+            (
+                2,
+                Some("https://www.lanling.gov.cn/art/2026/3/5/art_2.html"),
+                Some(date(2026, 3, 5)),
+                who.name.as_str()
+            ),
+        ]
+    );
+
+    // Frozen while under review, open again once returned.
+    s.transition(t.id, &TaskAction::Submit, ActorRole::ResponsibleUnit, &who)
+        .await
+        .unwrap();
+    let err = s
+        .replace_link_evidence(id, "https://example.org/", None, &who)
+        .await
+        .unwrap_err();
+    invalid_containing(err, "任务已报送");
+    s.transition(
+        t.id,
+        &TaskAction::Return {
+            reason: "链接已失效".into(),
+        },
+        ActorRole::Office,
+        &office.actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.replace_link_evidence(id, "https://example.org/new", None, &who)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        s.evidence(id)
+            .await
+            .unwrap()
+            .current()
+            .unwrap()
+            .published_on,
+        None
+    );
+
+    // A deleted item gets no new version.
+    s.delete_evidence(id, &who).await.unwrap();
+    let err = s
+        .replace_link_evidence(id, "https://example.org/again", None, &who)
+        .await
+        .unwrap_err();
+    invalid_containing(err, "已删除");
+
+    let log = s
+        .audit_entries(&AuditFilter {
+            entity: Some("evidence".into()),
+            entity_id: Some(id.to_string()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "evidence.add",
+            "evidence.replace",
+            "evidence.replace",
+            "evidence.delete"
+        ]
+    );
+    let replaced = log
+        .iter()
+        .rev()
+        .find(|e| e.action == "evidence.replace")
+        .unwrap();
+    assert!(
+        replaced
+            .before_json
+            .as_deref()
+            .unwrap()
+            .contains("art_1.html")
+    );
+    assert!(
+        replaced
+            .after_json
+            .as_deref()
+            .unwrap()
+            .contains("art_2.html")
+    );
+    assert_eq!(s.verify_audit().await.unwrap().map(|_| ()), Ok(()));
 }
 
 async fn evidence_review_verdicts(db: Db) {

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_domain::task::ActorRole;
 use fazhi_files::{FileError, sanitize_file_name};
@@ -192,11 +192,61 @@ pub fn previewable(content_type: &str) -> bool {
     )
 }
 
+/// What a `Range` request header asks of a file of `size` bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// No usable range (none, another unit, several ranges): the whole file, 200.
+    Full,
+    /// One satisfiable range, half-open and within the file: 206.
+    Partial(std::ops::Range<u64>),
+    /// A malformed byte range or one that lies outside the file: 416.
+    Unsatisfiable,
+}
+
+/// Reads a `Range` header (RFC 9110 §14.2) for a file of `size` bytes: `bytes=a-b`,
+/// `bytes=a-` and `bytes=-n` are served; several ranges are answered with the whole file.
+pub fn parse_range(header: &str, size: u64) -> RangeRequest {
+    let header = header.trim();
+    let Some((unit, spec)) = header.split_once('=') else {
+        return RangeRequest::Full;
+    };
+    if !unit.trim().eq_ignore_ascii_case("bytes") {
+        // A unit we do not understand is ignored.
+        return RangeRequest::Full;
+    }
+    if spec.contains(',') {
+        return RangeRequest::Full;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeRequest::Unsatisfiable;
+    };
+    let digits = |s: &str| -> Option<Option<u64>> {
+        match s.trim() {
+            "" => Some(None),
+            d if d.bytes().all(|b| b.is_ascii_digit()) => d.parse().ok().map(Some),
+            _ => None,
+        }
+    };
+    let (Some(first), Some(last)) = (digits(first), digits(last)) else {
+        return RangeRequest::Unsatisfiable;
+    };
+    match (first, last) {
+        // bytes=-n: the last n bytes.
+        (None, Some(n)) if n > 0 && size > 0 => RangeRequest::Partial(size.saturating_sub(n)..size),
+        (Some(a), None) if a < size => RangeRequest::Partial(a..size),
+        (Some(a), Some(b)) if a <= b && a < size => {
+            RangeRequest::Partial(a..b.saturating_add(1).min(size))
+        }
+        _ => RangeRequest::Unsatisfiable,
+    }
+}
+
 pub async fn download(
     State(state): State<AppState>,
     cu: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<DownloadQuery>,
+    headers: HeaderMap,
 ) -> WebResult<Response> {
     let id = EvidenceId(id);
     evidence_access(&state, &cu.user, id).await?;
@@ -210,7 +260,54 @@ pub async fn download(
     let (Some(sha), Some(blob)) = (&v.blob_sha256, &v.blob) else {
         return Err(WebError::NotFound("这份材料是网页链接，没有文件".into()));
     };
-    let stream = state.files.get_stream(sha).await?;
+    // Content-addressed: the SHA-256 is a strong validator of the bytes.
+    let etag = format!("\"{sha}\"");
+    let range = match headers.get(header::RANGE).and_then(|r| r.to_str().ok()) {
+        // A range is only valid for the representation the client has (If-Range).
+        Some(_)
+            if headers
+                .get(header::IF_RANGE)
+                .is_some_and(|ir| ir.as_bytes() != etag.as_bytes()) =>
+        {
+            RangeRequest::Full
+        }
+        Some(r) => parse_range(r, blob.size),
+        None => RangeRequest::Full,
+    };
+    let mut resp = match range {
+        RangeRequest::Full => {
+            let stream = state.files.get_stream(sha).await?;
+            let len = stream.len();
+            let mut resp = Response::new(Body::from_stream(stream.into_stream()));
+            resp.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            resp
+        }
+        RangeRequest::Partial(r) => {
+            let stream = state.files.get_range(sha, r).await?;
+            let (len, total, r) = (stream.len(), stream.size, stream.range.clone());
+            let mut resp = Response::new(Body::from_stream(stream.into_stream()));
+            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("bytes {}-{}/{total}", r.start, r.end - 1))
+            {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            resp
+        }
+        RangeRequest::Unsatisfiable => {
+            let mut resp = Response::new(Body::empty());
+            *resp.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", blob.size)) {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            resp
+        }
+    };
     let name = v
         .original_name
         .clone()
@@ -221,9 +318,11 @@ pub async fn download(
         if inline { "inline" } else { "attachment" },
         utf8_percent_encode(&name, NON_ALPHANUMERIC)
     );
-    let mut resp = Response::new(Body::from_stream(stream.into_stream()));
-    *resp.status_mut() = StatusCode::OK;
     let h = resp.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(if inline {
@@ -233,7 +332,6 @@ pub async fn download(
         })
         .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(blob.size));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -254,4 +352,44 @@ pub async fn download(
 /// Sizes as people read them.
 pub fn human_size(bytes: &u64) -> String {
     fazhi_files::human_size(*bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RangeRequest, parse_range};
+
+    #[test]
+    fn ranges_are_read_as_rfc_9110_says() {
+        use RangeRequest::*;
+        let cases: &[(&str, u64, RangeRequest)] = &[
+            ("bytes=0-0", 10, Partial(0..1)),
+            ("bytes=0-9", 10, Partial(0..10)),
+            ("bytes=2-5", 10, Partial(2..6)),
+            ("bytes=2-500", 10, Partial(2..10)),
+            ("bytes=9-", 10, Partial(9..10)),
+            ("bytes=-3", 10, Partial(7..10)),
+            ("bytes=-30", 10, Partial(0..10)),
+            ("BYTES = 1-2", 10, Partial(1..3)),
+            ("bytes=10-", 10, Unsatisfiable),
+            ("bytes=10-20", 10, Unsatisfiable),
+            ("bytes=5-3", 10, Unsatisfiable),
+            ("bytes=-0", 10, Unsatisfiable),
+            ("bytes=-", 10, Unsatisfiable),
+            ("bytes=a-b", 10, Unsatisfiable),
+            ("bytes=+1-2", 10, Unsatisfiable),
+            ("bytes=1", 10, Unsatisfiable),
+            ("bytes=99999999999999999999999-", 10, Unsatisfiable),
+            ("bytes=0-", 0, Unsatisfiable),
+            ("bytes=0-1,4-5", 10, Full),
+            ("items=0-1", 10, Full),
+            ("garbage", 10, Full),
+        ];
+        for (header, size, want) in cases {
+            assert_eq!(
+                &parse_range(header, *size),
+                want,
+                "{header} of {size} bytes"
+            );
+        }
+    }
 }

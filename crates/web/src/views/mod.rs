@@ -27,6 +27,8 @@ pub struct Layout {
     pub is_liaison: bool,
     pub csrf: String,
     pub flash: Option<String>,
+    /// The one-time warning that came with it.
+    pub flash_warn: Option<String>,
     /// Items waiting for this user (header badge).
     pub inbox: usize,
 }
@@ -39,11 +41,12 @@ impl Layout {
             Some(id) => Some(state.store.unit(id).await?.name),
             None => None,
         };
-        let mut flash = None;
+        let (mut flash, mut flash_warn) = (None, None);
         if let Some(mut session) = cu.session.clone()
-            && session.data.flash.is_some()
+            && (session.data.flash.is_some() || session.data.flash_warn.is_some())
         {
             flash = session.data.flash.take();
+            flash_warn = session.data.flash_warn.take();
             state.save_session(&session).await?;
         }
         let inbox = state.inbox_total(u, work::today()).await?;
@@ -56,6 +59,7 @@ impl Layout {
             is_liaison: u.role == UserRole::Liaison,
             csrf: cu.csrf.clone(),
             flash,
+            flash_warn,
             inbox,
         }))
     }
@@ -69,6 +73,22 @@ pub async fn flash(
 ) -> WebResult<()> {
     if let Some(mut session) = cu.session.clone() {
         session.data.flash = Some(message.into());
+        state.save_session(&session).await?;
+    }
+    Ok(())
+}
+
+/// Store a one-time message and, when there is one, a warning (shown in yellow below it)
+/// for the next page.
+pub async fn flash_with_warning(
+    state: &AppState,
+    cu: &CurrentUser,
+    message: impl Into<String>,
+    warning: Option<String>,
+) -> WebResult<()> {
+    if let Some(mut session) = cu.session.clone() {
+        session.data.flash = Some(message.into());
+        session.data.flash_warn = warning.filter(|w| !w.is_empty());
         state.save_session(&session).await?;
     }
     Ok(())

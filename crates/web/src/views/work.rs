@@ -14,7 +14,7 @@ use fazhi_store::{
 };
 use serde::Deserialize;
 
-use super::{Layout, flash, opt_id, render, require_admin};
+use super::{Layout, flash, flash_with_warning, opt_id, render, require_admin};
 use crate::AppState;
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
@@ -146,20 +146,23 @@ pub async fn open_round(
             summary.due_dates_copied
         ));
     }
+    msg.push('。');
+    let mut warnings = Vec::new();
     for g in &summary.empty_groups {
-        msg.push_str(&format!(
-            "。注意：“{}”尚未设置成员单位，第{}项指标暂未生成任务",
+        warnings.push(format!(
+            "“{}”尚未设置成员单位，第{}项指标暂未生成任务。",
             g.name,
             g.indicator_codes.join("、")
         ));
     }
     if !summary.indicators_without_units.is_empty() {
-        msg.push_str(&format!(
-            "。第{}项指标没有责任单位，未生成任务",
+        warnings.push(format!(
+            "第{}项指标没有责任单位，未生成任务。",
             summary.indicators_without_units.join("、")
         ));
     }
-    flash(&state, &cu, msg).await?;
+    let warning = (!warnings.is_empty()).then(|| format!("注意：{}", warnings.concat()));
+    flash_with_warning(&state, &cu, msg, warning).await?;
     Ok(Redirect::to("/tasks").into_response())
 }
 
@@ -448,6 +451,81 @@ pub async fn add_link(
         .await?;
     flash(&state, &cu, "网页链接已添加为佐证材料").await?;
     Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RelinkForm {
+    url: String,
+    published_on: Option<String>,
+}
+
+/// Replace a link evidence item by a new link (a new version; earlier ones stay listed).
+pub async fn relink(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<RelinkForm>,
+) -> WebResult<Response> {
+    let id = EvidenceId(id);
+    let (task, role) = evidence_access(&state, &cu.user, id).await?;
+    if role != ActorRole::ResponsibleUnit {
+        return Err(WebError::Forbidden(
+            "只有本单位可以更新自己的佐证材料".into(),
+        ));
+    }
+    let published_on = opt_date(&f.published_on, "发布日期")?;
+    let url = fazhi_store::evidence::check_url(&f.url)?;
+    let current = state.store.evidence(id).await?;
+    if current
+        .current()
+        .is_some_and(|v| v.url.as_deref() == Some(url.as_str()) && v.published_on == published_on)
+    {
+        return Err(WebError::BadRequest(
+            "网址和发布日期都与当前版本相同，无需更新".into(),
+        ));
+    }
+    let version = state
+        .store
+        .replace_link_evidence(id, &url, published_on, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已更换链接，作为第{version}版，此前的版本仍可查阅"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+/// The latest 退回 of a task that is 退回 now, as the unit should read it first.
+pub struct ReturnReason {
+    pub reason: String,
+    pub reviewer: String,
+    /// Beijing time.
+    pub at: String,
+}
+
+/// For a task that is 退回: the reason, reviewer and time of the last Return event.
+pub fn return_reason(d: &TaskDetail) -> Option<ReturnReason> {
+    if d.summary.status != TaskStatus::Returned {
+        return None;
+    }
+    let ev = d
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.action == TaskActionKind::Return)?;
+    Some(ReturnReason {
+        reason: ev
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or("未写明理由")
+            .to_string(),
+        reviewer: ev.actor_name.clone(),
+        at: super::cn_time(&ev.at),
+    })
 }
 
 /// The task an evidence item belongs to, with the user's role on it.

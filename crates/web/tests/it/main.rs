@@ -116,6 +116,7 @@ pub struct Resp {
     pub status: StatusCode,
     pub location: Option<String>,
     pub content_type: String,
+    pub headers: axum::http::HeaderMap,
     pub text: String,
 }
 
@@ -167,6 +168,7 @@ impl Client {
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap_or_default().to_string())
             .unwrap_or_default();
+        let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(t) = scrape_csrf(&text) {
@@ -176,6 +178,7 @@ impl Client {
             status,
             location,
             content_type,
+            headers,
             text,
         }
     }
@@ -196,6 +199,16 @@ impl Client {
             .builder("GET", uri)
             .body(Body::empty())
             .expect("request");
+        self.send(req).await
+    }
+
+    /// GET with extra request headers (e.g. `Range`).
+    pub async fn get_with(&mut self, uri: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut b = self.builder("GET", uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Body::empty()).expect("request");
         self.send(req).await
     }
 

@@ -44,6 +44,14 @@ async fn a_task_from_round_to_approval() {
         page.text
     );
     assert!(page.text.contains("“各执法部门”尚未设置成员单位"));
+    assert!(
+        page.text.contains(
+            "<div class=\"warn flash-warn\" role=\"alert\">注意：“各执法部门”尚未设置成员单位"
+        ),
+        "the warning stands apart from the success message: {}",
+        page.text
+    );
+    assert!(!page.text.contains("生成任务 113 项。注意"));
 
     let mut sifa = app.login("sifa").await;
     let list = sifa.get("/tasks").await;
@@ -164,11 +172,33 @@ async fn a_task_from_round_to_approval() {
     let page = sifa.get(&t).await;
     assert!(page.text.contains("请补充审核意见书"));
     assert!(page.text.contains("退回"));
+    let shown = "<strong>退回理由：</strong>请补充审核意见书<span class=\"muted\">（boss，";
+    let at = page.text.find(shown).expect("the reason under the header");
+    assert!(
+        at < page.text.find("<h4>办理</h4>").unwrap(),
+        "the reason comes before the work on the task"
+    );
     let inbox = sifa.get("/inbox").await;
     assert!(inbox.text.contains("被退回"));
+    let r = sifa.post(&format!("{t}/score"), &[("score", "95")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    assert!(
+        page.text
+            .contains("name=\"score\" inputmode=\"decimal\" required value=\"95\""),
+        "the unit's own score is prefilled: {}",
+        page.text
+    );
     sifa.post(&format!("{t}/action"), &[("action", "submit")])
         .await;
-    admin.get(&t).await;
+    let page = sifa.get(&t).await;
+    assert!(!page.text.contains("退回理由："), "only while 退回");
+    let page = admin.get(&t).await;
+    assert!(
+        page.text
+            .contains("name=\"score\" inputmode=\"decimal\" required value=\"\""),
+        "the office's review score is not yet given"
+    );
     admin
         .post(
             &format!("/evidence/{evidence}/review"),
@@ -188,6 +218,39 @@ async fn a_task_from_round_to_approval() {
     let page = admin.get(&t).await;
     assert!(page.text.contains("已通过"));
     assert!(page.text.contains("审核评分：92.5"));
+    assert!(
+        page.text.contains("required value=\"92.5\""),
+        "the saved review score is prefilled"
+    );
+    assert!(page.text.contains("自评分：95"));
+
+    // The log names actions and objects in Chinese, keeps the codes, links the task.
+    let log = admin.get("/admin/audit").await;
+    assert_eq!(log.status, StatusCode::OK);
+    for shown in [
+        "退回任务<br><code class=\"code-note\">task.return</code>",
+        "签收任务<br><code class=\"code-note\">task.sign</code>",
+        "开启创建轮次<br><code class=\"code-note\">round.open</code>",
+        "添加佐证材料<br><code class=\"code-note\">evidence.add</code>",
+        "保存上传文件<br><code class=\"code-note\">blob.put</code>",
+        "填报工作进展<br><code class=\"code-note\">report.add</code>",
+        "轮次 #1<br><code class=\"code-note\">campaign_round</code>",
+        "工作进展 #",
+        "<option value=\"campaign_round\">轮次（campaign_round）</option>",
+        "<option value=\"evidence_review\">材料审核（evidence_review）</option>",
+        "<option value=\"supervision_notice\">督办单（supervision_notice）</option>",
+        "data-code=\"task.return\"",
+    ] {
+        assert!(log.text.contains(shown), "{shown}: {}", log.text);
+    }
+    assert!(
+        log.text
+            .contains(&format!("<a href=\"/tasks/{id}\">任务 #{id}</a>")),
+        "task entries link to the task"
+    );
+    let log = admin.get("/admin/audit?entity=task").await;
+    assert!(log.text.contains("<option value=\"task\" selected>"));
+    assert!(log.text.contains("task.approve") && !log.text.contains("round.open"));
     assert!(page.text.contains("审核：合格"));
     for step in ["签收", "报送", "退回", "通过"] {
         assert!(page.text.contains(step), "event {step} recorded");
@@ -349,4 +412,322 @@ async fn evidence_gets_new_versions_and_keeps_old_ones() {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// The first evidence id linked from a task page.
+fn first_evidence_id(html: &str) -> i64 {
+    let at = html.find("/evidence/").expect("an evidence item") + "/evidence/".len();
+    html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn link_evidence_is_replaced_by_a_new_link() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2027"),
+                ("starts_on", "2027-01-01"),
+                ("ends_on", "2027-12-31"),
+            ],
+        )
+        .await;
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    let id = task_id_for(&list.text, "4").unwrap();
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    sifa.get(&t).await;
+    let r = sifa
+        .post(
+            &format!("{t}/links"),
+            &[
+                ("title", "政府网站公开"),
+                ("url", "https://www.example.gov.cn/gk/2027/1.html"),
+                ("published_on", "2027-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    let evidence = first_evidence_id(&page.text);
+    let relink = format!("/evidence/{evidence}/relink");
+    assert!(
+        page.text.contains(&format!("action=\"{relink}\"")),
+        "the unit gets the form: {}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("value=\"https://www.example.gov.cn/gk/2027/1.html\""),
+        "prefilled with the current link"
+    );
+
+    // The same link again is no new version; a bad link is refused.
+    let r = sifa
+        .post(
+            &relink,
+            &[
+                ("url", "https://www.example.gov.cn/gk/2027/1.html"),
+                ("published_on", "2027-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("无需更新"), "{}", r.text);
+    let r = sifa
+        .post(
+            &relink,
+            &[("url", "javascript:alert(1)"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = sifa
+        .post(
+            &relink,
+            &[
+                ("url", "https://www.example.gov.cn/gk/2027/2.html"),
+                ("published_on", "2027-03"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "not a date");
+
+    let r = sifa
+        .post(
+            &relink,
+            &[
+                ("url", " https://www.example.gov.cn/gk/2027/2.html "),
+                ("published_on", "2027-03-05"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.location.as_deref(), Some(t.as_str()));
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("作为第2版"), "{}", page.text);
+    assert!(page.text.contains("历史版本（2）"));
+    assert!(page.text.contains("（发布于 2027-03-05）"));
+    let e = app
+        .store
+        .evidence(fazhi_store::EvidenceId(evidence))
+        .await
+        .unwrap();
+    assert_eq!(e.current_version, 2);
+    assert_eq!(e.title, "政府网站公开");
+    assert_eq!(
+        e.versions
+            .iter()
+            .map(|v| v.url.as_deref().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "https://www.example.gov.cn/gk/2027/1.html",
+            "https://www.example.gov.cn/gk/2027/2.html"
+        ]
+    );
+
+    // Another unit may not; the office sees no form; under review it is frozen.
+    let mut other = app.login("caizheng").await;
+    other.get("/tasks").await;
+    let r = other
+        .post(
+            &relink,
+            &[("url", "https://evil.example/"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = admin.get(&t).await;
+    assert!(!page.text.contains(&relink), "only the unit may relink");
+    let r = admin
+        .post(
+            &relink,
+            &[("url", "https://example.org/"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    sifa.post(&format!("{t}/action"), &[("action", "submit")])
+        .await;
+    let page = sifa.get(&t).await;
+    assert!(!page.text.contains(&relink), "no form while under review");
+    let r = sifa
+        .post(
+            &relink,
+            &[("url", "https://example.org/3"), ("published_on", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("任务已报送"), "{}", r.text);
+    assert_eq!(
+        app.store
+            .evidence(fazhi_store::EvidenceId(evidence))
+            .await
+            .unwrap()
+            .current_version,
+        2
+    );
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn downloads_answer_range_requests() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    admin
+        .post(
+            "/admin/rounds",
+            &[
+                ("name", "2027"),
+                ("starts_on", "2027-01-01"),
+                ("ends_on", "2027-12-31"),
+            ],
+        )
+        .await;
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    let id = task_id_for(&list.text, "4").unwrap();
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    sifa.get(&t).await;
+    sifa.upload_with(
+        &format!("{t}/files"),
+        &[("title", "执法记录")],
+        "a.pdf",
+        PDF,
+    )
+    .await;
+    let evidence = first_evidence_id(&sifa.get(&t).await.text);
+    let file = format!("/evidence/{evidence}/file");
+    let size = PDF.len();
+    let header =
+        |r: &crate::Resp, name: &str| r.headers.get(name).map(|v| v.to_str().unwrap().to_string());
+
+    let full = sifa.get(&file).await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.text.as_bytes(), PDF);
+    assert_eq!(header(&full, "accept-ranges").as_deref(), Some("bytes"));
+    assert_eq!(header(&full, "content-length"), Some(size.to_string()));
+    assert_eq!(header(&full, "content-range"), None);
+    let etag = header(&full, "etag").expect("an ETag");
+
+    for (range, start, end) in [
+        ("bytes=0-3", 0, 4),
+        ("bytes=5-12", 5, 13),
+        (&format!("bytes={}-", size - 6) as &str, size - 6, size),
+        ("bytes=-6", size - 6, size),
+        ("bytes=10-100000", 10, size),
+    ] {
+        let r = sifa.get_with(&file, &[("range", range)]).await;
+        assert_eq!(r.status, StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(r.text.as_bytes(), &PDF[start..end], "{range}");
+        assert_eq!(
+            header(&r, "content-range"),
+            Some(format!("bytes {start}-{}/{size}", end - 1)),
+            "{range}"
+        );
+        assert_eq!(
+            header(&r, "content-length"),
+            Some((end - start).to_string())
+        );
+        assert_eq!(header(&r, "accept-ranges").as_deref(), Some("bytes"));
+        assert_eq!(r.content_type, "application/octet-stream");
+        assert!(
+            header(&r, "content-disposition")
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert!(
+            header(&r, "content-security-policy")
+                .unwrap()
+                .contains("sandbox")
+        );
+    }
+    // Inline preview (a video player seeking) keeps its type and sandbox.
+    let r = sifa
+        .get_with(&format!("{file}?inline=1"), &[("range", "bytes=4-")])
+        .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.content_type, "application/pdf");
+    assert!(
+        header(&r, "content-disposition")
+            .unwrap()
+            .starts_with("inline")
+    );
+    assert!(
+        header(&r, "content-security-policy")
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(r.text.as_bytes(), &PDF[4..]);
+
+    for bad in [
+        format!("bytes={size}-"),
+        format!("bytes={}-{}", size + 5, size + 10),
+        "bytes=7-3".to_string(),
+        "bytes=-0".to_string(),
+        "bytes=abc".to_string(),
+    ] {
+        let r = sifa.get_with(&file, &[("range", &bad)]).await;
+        assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
+        assert_eq!(header(&r, "content-range"), Some(format!("bytes */{size}")));
+        assert_eq!(header(&r, "accept-ranges").as_deref(), Some("bytes"));
+        assert!(r.text.is_empty());
+    }
+    // Several ranges, another unit, a stale If-Range: the whole file.
+    for headers in [
+        vec![("range", "bytes=0-1,4-5")],
+        vec![("range", "items=0-1")],
+        vec![("range", "bytes=0-1"), ("if-range", "\"0000\"")],
+    ] {
+        let r = sifa.get_with(&file, &headers).await;
+        assert_eq!(r.status, StatusCode::OK, "{headers:?}");
+        assert_eq!(r.text.as_bytes(), PDF);
+        assert_eq!(header(&r, "content-length"), Some(size.to_string()));
+    }
+    let r = sifa
+        .get_with(&file, &[("range", "bytes=0-1"), ("if-range", &etag)])
+        .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.text.as_bytes(), &PDF[..2]);
+
+    // Earlier versions can be read in ranges too.
+    let v2: &[u8] = b"%PDF-1.4\n% version 2\n%%EOF\n";
+    sifa.upload(&format!("/evidence/{evidence}/replace"), "v2.pdf", v2)
+        .await;
+    let r = sifa
+        .get_with(&format!("{file}?version=1"), &[("range", "bytes=0-7")])
+        .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.text.as_bytes(), &PDF[..8]);
+    assert_eq!(
+        header(&r, "content-range"),
+        Some(format!("bytes 0-7/{size}"))
+    );
+    let r = sifa.get_with(&file, &[("range", "bytes=-6")]).await;
+    assert_eq!(r.text.as_bytes(), &v2[v2.len() - 6..]);
+
+    // The access rules come first: a range changes nothing for another unit.
+    let mut other = app.login("caizheng").await;
+    for range in ["bytes=0-3", "bytes=-6", "bytes=99999-"] {
+        let r = other.get_with(&file, &[("range", range)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{range}");
+        assert_eq!(header(&r, "content-range"), None);
+        assert!(!r.text.contains("%PDF"));
+    }
 }
