@@ -174,10 +174,11 @@ pub struct LedgerCase {
     pub finished_on: NaiveDate,
 }
 
-/// The verdict of one rule.
+/// Whether one rule is met (达标判定). Not to be confused with the review verdict on an
+/// evidence item (合格/需补充).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum Compliance {
     /// 达标
     Met,
     /// 未填报
@@ -188,32 +189,32 @@ pub enum Verdict {
     NotMet,
 }
 
-impl Verdict {
+impl Compliance {
     pub fn label(self) -> &'static str {
         match self {
-            Verdict::Met => "达标",
-            Verdict::NotMet => "未达标",
-            Verdict::NotReported => "未填报",
-            Verdict::Undecidable => "无法判定",
+            Compliance::Met => "达标",
+            Compliance::NotMet => "未达标",
+            Compliance::NotReported => "未填报",
+            Compliance::Undecidable => "无法判定",
         }
     }
 
     /// CSS class suffix: `met`, `not-met` ….
     pub fn css(self) -> &'static str {
         match self {
-            Verdict::Met => "met",
-            Verdict::NotMet => "not-met",
-            Verdict::NotReported => "not-reported",
-            Verdict::Undecidable => "undecidable",
+            Compliance::Met => "met",
+            Compliance::NotMet => "not-met",
+            Compliance::NotReported => "not-reported",
+            Compliance::Undecidable => "undecidable",
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Verdict::Met => "met",
-            Verdict::NotMet => "not_met",
-            Verdict::NotReported => "not_reported",
-            Verdict::Undecidable => "undecidable",
+            Compliance::Met => "met",
+            Compliance::NotMet => "not_met",
+            Compliance::NotReported => "not_reported",
+            Compliance::Undecidable => "undecidable",
         }
     }
 }
@@ -226,7 +227,7 @@ pub struct CaseCheck {
     /// The elapsed time in the rule's unit, when it could be computed.
     pub elapsed: Option<u32>,
     pub unit: DurationUnit,
-    pub verdict: Verdict,
+    pub verdict: Compliance,
     /// Why, in words: `用时4个工作日，少于5个工作日`.
     pub detail: String,
 }
@@ -235,7 +236,7 @@ pub struct CaseCheck {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judgement {
     pub rule_key: String,
-    pub verdict: Verdict,
+    pub verdict: Compliance,
     /// The reported value in words (empty when nothing was reported).
     pub actual: String,
     /// Why, in words.
@@ -248,7 +249,7 @@ impl Judgement {
     pub fn violations(&self) -> usize {
         self.cases
             .iter()
-            .filter(|c| c.verdict == Verdict::NotMet)
+            .filter(|c| c.verdict == Compliance::NotMet)
             .count()
     }
 }
@@ -286,7 +287,7 @@ pub fn judge(
     let kind = &rule.rule.kind;
     let mut j = Judgement {
         rule_key: rule.key.clone(),
-        verdict: Verdict::NotReported,
+        verdict: Compliance::NotReported,
         actual: measurement.map(|m| m.describe(kind)).unwrap_or_default(),
         detail: String::new(),
         cases: Vec::new(),
@@ -302,15 +303,18 @@ pub fn judge(
         let undecided = j
             .cases
             .iter()
-            .filter(|c| c.verdict == Verdict::Undecidable)
+            .filter(|c| c.verdict == Compliance::Undecidable)
             .count();
         j.actual = format!("台账{}件", ledger.len());
         (j.verdict, j.detail) = if bad > 0 {
-            (Verdict::NotMet, format!("{bad}件不符合要求"))
+            (Compliance::NotMet, format!("{bad}件不符合要求"))
         } else if undecided > 0 {
-            (Verdict::Undecidable, format!("{undecided}件无法计算用时"))
+            (
+                Compliance::Undecidable,
+                format!("{undecided}件无法计算用时"),
+            )
         } else {
-            (Verdict::Met, "全部符合要求".into())
+            (Compliance::Met, "全部符合要求".into())
         };
         return j;
     }
@@ -318,15 +322,15 @@ pub fn judge(
         j.detail = "尚未填报".into();
         return j;
     };
-    let compare = |actual: f64, op: Op, threshold: f64, unit: &str| -> (Verdict, String) {
+    let compare = |actual: f64, op: Op, threshold: f64, unit: &str| -> (Compliance, String) {
         if op.holds(actual, threshold) {
             (
-                Verdict::Met,
+                Compliance::Met,
                 format!("要求{}{}{unit}", op.words(), show(threshold)),
             )
         } else {
             (
-                Verdict::NotMet,
+                Compliance::NotMet,
                 format!(
                     "要求{}{}{unit}，实际{}{unit}",
                     op.words(),
@@ -339,44 +343,44 @@ pub fn judge(
     (j.verdict, j.detail) = match kind {
         RuleKind::Percent { op, value } => match m.percent() {
             Some(p) => compare(p, *op, *value, "%"),
-            None => (Verdict::NotReported, "尚未填报".into()),
+            None => (Compliance::NotReported, "尚未填报".into()),
         },
         RuleKind::Duration { op, value, unit } => match m.value {
             Some(v) => compare(v, *op, *value, unit.label()),
-            None => (Verdict::NotReported, "尚未填报".into()),
+            None => (Compliance::NotReported, "尚未填报".into()),
         },
         RuleKind::Count { op, value, unit } => match m.value {
             Some(v) => compare(v, *op, *value, unit),
-            None => (Verdict::NotReported, "尚未填报".into()),
+            None => (Compliance::NotReported, "尚未填报".into()),
         },
         RuleKind::Frequency { op, times, .. } => match m.value {
             Some(v) => compare(v, *op, f64::from(*times), "次"),
-            None => (Verdict::NotReported, "尚未填报".into()),
+            None => (Compliance::NotReported, "尚未填报".into()),
         },
         RuleKind::Deadline { month, day } => match m.done_on {
             Some(done) => match next_yearly(*month, *day, ctx.period_start) {
-                Some(due) if done <= due => (Verdict::Met, format!("于截止日{due}前完成")),
+                Some(due) if done <= due => (Compliance::Met, format!("于截止日{due}前完成")),
                 Some(due) => (
-                    Verdict::NotMet,
+                    Compliance::NotMet,
                     format!(
                         "截止日为{due}，{}完成，逾期{}天",
                         done,
                         (done - due).num_days()
                     ),
                 ),
-                None => (Verdict::Undecidable, "截止日期无效".into()),
+                None => (Compliance::Undecidable, "截止日期无效".into()),
             },
-            None => (Verdict::NotReported, "尚未填报".into()),
+            None => (Compliance::NotReported, "尚未填报".into()),
         },
         RuleKind::Date { month, day } => match m.done_on {
             Some(done) if done.month() == *month && done.day() == *day => {
-                (Verdict::Met, format!("于{month}月{day}日开展"))
+                (Compliance::Met, format!("于{month}月{day}日开展"))
             }
             Some(done) => (
-                Verdict::NotMet,
+                Compliance::NotMet,
                 format!("应于{month}月{day}日开展，填报日期为{done}"),
             ),
-            None => (Verdict::NotReported, "尚未填报".into()),
+            None => (Compliance::NotReported, "尚未填报".into()),
         },
     };
     j
@@ -395,7 +399,7 @@ fn check_case(
         rule_key: key.to_string(),
         elapsed: None,
         unit,
-        verdict: Verdict::Undecidable,
+        verdict: Compliance::Undecidable,
         detail: String::new(),
     };
     if case.finished_on < case.started_on {
@@ -421,7 +425,11 @@ fn check_case(
     };
     out.elapsed = Some(elapsed);
     let ok = op.holds(f64::from(elapsed), threshold);
-    out.verdict = if ok { Verdict::Met } else { Verdict::NotMet };
+    out.verdict = if ok {
+        Compliance::Met
+    } else {
+        Compliance::NotMet
+    };
     let words = match (ok, op) {
         (true, _) => "符合要求".to_string(),
         (false, Op::Ge | Op::Gt) => format!("少于{}{}", show(threshold), unit.label()),
@@ -434,12 +442,12 @@ fn check_case(
 
 /// The verdict of an indicator (or a task) from its rules' verdicts: 未达标 if any rule is
 /// not met; else 未填报 / 无法判定 if any is open; 达标 if all are met; `None` without rules.
-pub fn roll_up(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
+pub fn roll_up(verdicts: impl IntoIterator<Item = Compliance>) -> Option<Compliance> {
     verdicts.into_iter().max_by_key(|v| match v {
-        Verdict::Met => 0,
-        Verdict::Undecidable => 1,
-        Verdict::NotReported => 2,
-        Verdict::NotMet => 3,
+        Compliance::Met => 0,
+        Compliance::Undecidable => 1,
+        Compliance::NotReported => 2,
+        Compliance::NotMet => 3,
     })
 }
 

@@ -52,17 +52,17 @@ fn ledger_of_item_25_flags_both_short_and_long_reviews() {
         .collect();
     let violations: usize = judged.iter().map(Judgement::violations).sum();
     assert_eq!(violations, 2);
-    assert!(judged.iter().all(|j| j.verdict == Verdict::NotMet));
+    assert!(judged.iter().all(|j| j.verdict == Compliance::NotMet));
     let all: Vec<_> = judged.iter().flat_map(|j| j.cases.iter()).collect();
     let short = all
         .iter()
-        .find(|c| c.case_id == 1 && c.verdict == Verdict::NotMet)
+        .find(|c| c.case_id == 1 && c.verdict == Compliance::NotMet)
         .unwrap();
     assert_eq!(short.elapsed, Some(4));
     assert_eq!(short.detail, "用时4个工作日，少于5个工作日");
     let long = all
         .iter()
-        .find(|c| c.case_id == 2 && c.verdict == Verdict::NotMet)
+        .find(|c| c.case_id == 2 && c.verdict == Compliance::NotMet)
         .unwrap();
     assert_eq!(long.elapsed, Some(16));
     assert_eq!(long.detail, "用时16个工作日，超过15个工作日");
@@ -70,12 +70,12 @@ fn ledger_of_item_25_flags_both_short_and_long_reviews() {
     assert!(
         all.iter()
             .filter(|c| c.case_id == 3)
-            .all(|c| c.verdict == Verdict::Met)
+            .all(|c| c.verdict == Compliance::Met)
     );
     // The indicator rolls up to 未达标.
     assert_eq!(
         roll_up(judged.iter().map(|j| j.verdict)),
-        Some(Verdict::NotMet)
+        Some(Compliance::NotMet)
     );
 }
 
@@ -92,7 +92,7 @@ fn ledger_counts_working_days_across_the_national_day_holiday() {
         &ctx(&cal),
     );
     assert_eq!(j.cases[0].elapsed, Some(5));
-    assert_eq!(j.verdict, Verdict::Met);
+    assert_eq!(j.verdict, Compliance::Met);
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn ledger_case_in_a_year_without_calendar_is_undecidable_not_guessed() {
         &[case(1, "2031-03-03", "2031-03-20")],
         &ctx(&cal),
     );
-    assert_eq!(j.verdict, Verdict::Undecidable);
+    assert_eq!(j.verdict, Compliance::Undecidable);
     assert!(j.cases[0].detail.contains("2031"), "{}", j.cases[0].detail);
 }
 
@@ -122,17 +122,17 @@ fn percent_from_numerator_and_denominator() {
     .validated(&r.rule.kind)
     .unwrap();
     let j = judge(r, Some(&m), &[], &ctx(&cal));
-    assert_eq!(j.verdict, Verdict::NotMet);
+    assert_eq!(j.verdict, Compliance::NotMet);
     assert_eq!(j.actual, "75%（150/200）");
     assert_eq!(j.detail, "要求不少于80%，实际75%");
     let m = Measurement {
         value: Some(80.0),
         ..Default::default()
     };
-    assert_eq!(judge(r, Some(&m), &[], &ctx(&cal)).verdict, Verdict::Met);
+    assert_eq!(judge(r, Some(&m), &[], &ctx(&cal)).verdict, Compliance::Met);
     assert_eq!(
         judge(r, None, &[], &ctx(&cal)).verdict,
-        Verdict::NotReported
+        Compliance::NotReported
     );
 }
 
@@ -210,10 +210,10 @@ fn yearly_deadline_and_event_day() {
     };
     assert_eq!(
         judge(dl, Some(&done("2026-01-10")), &[], &ctx(&cal)).verdict,
-        Verdict::Met
+        Compliance::Met
     );
     let late = judge(dl, Some(&done("2026-01-20")), &[], &ctx(&cal));
-    assert_eq!(late.verdict, Verdict::NotMet);
+    assert_eq!(late.verdict, Compliance::NotMet);
     assert_eq!(late.detail, "截止日为2026-01-15，2026-01-20完成，逾期5天");
 
     let date_rule = KeyedRule {
@@ -223,11 +223,11 @@ fn yearly_deadline_and_event_day() {
     };
     assert_eq!(
         judge(&date_rule, Some(&done("2026-12-04")), &[], &ctx(&cal)).verdict,
-        Verdict::Met
+        Compliance::Met
     );
     assert_eq!(
         judge(&date_rule, Some(&done("2026-12-05")), &[], &ctx(&cal)).verdict,
-        Verdict::NotMet
+        Compliance::NotMet
     );
 }
 
@@ -242,7 +242,7 @@ fn next_yearly_handles_year_end_and_leap_day() {
 
 #[test]
 fn roll_up_order() {
-    use Verdict::*;
+    use Compliance::*;
     assert_eq!(roll_up([]), None);
     assert_eq!(roll_up([Met, Met]), Some(Met));
     assert_eq!(roll_up([Met, NotReported]), Some(NotReported));

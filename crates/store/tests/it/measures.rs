@@ -2,7 +2,7 @@
 //! the ledger, 督办单, added holiday years and calendar feed tokens.
 
 use chrono::NaiveDate;
-use fazhi_domain::measure::{JudgeContext, Measurement, Verdict, judge, roll_up};
+use fazhi_domain::measure::{Compliance, JudgeContext, Measurement, judge, roll_up};
 use fazhi_domain::rules::{Op, RuleKind};
 use fazhi_domain::ruleset::{CorrectionAction, RuleOrigin};
 use fazhi_domain::supervision::NoticeLevel;
@@ -223,7 +223,7 @@ async fn measurements_are_validated_and_kept(db: Db) {
     };
     assert_eq!(
         judge(&pct, Some(&latest.measurement), &[], &ctx).verdict,
-        Verdict::Met
+        Compliance::Met
     );
 }
 
@@ -304,7 +304,7 @@ async fn ledger_of_item_25_has_two_violations(db: Db) {
     );
     assert_eq!(
         roll_up(judged.iter().map(|j| j.verdict)),
-        Some(Verdict::NotMet)
+        Some(Compliance::NotMet)
     );
 }
 

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_domain::calendar::HolidayCalendar;
 use fazhi_domain::measure::{
-    JudgeContext, Judgement, Measurement, Verdict, judge, manual_rule, roll_up, rule_from_parts,
+    Compliance, JudgeContext, Judgement, Measurement, judge, manual_rule, roll_up, rule_from_parts,
 };
 use fazhi_domain::rules::{DurationUnit, RuleKind};
 use fazhi_domain::ruleset::{CorrectionAction, KeyedRule, RuleOrigin};
@@ -38,7 +38,7 @@ pub struct RuleRow {
     pub certain: bool,
     pub note: String,
     pub origin: &'static str,
-    pub verdict: Verdict,
+    pub verdict: Compliance,
     pub actual: String,
     pub detail: String,
     /// Which input the report form needs: `percent`, `number`, `date`.
@@ -54,14 +54,14 @@ pub struct RuleRow {
 pub struct CaseRow {
     pub case: StoredLedgerCase,
     /// `用时4个工作日，少于5个工作日` per rule, with the verdict.
-    pub checks: Vec<(Verdict, String)>,
-    pub worst: Verdict,
+    pub checks: Vec<(Compliance, String)>,
+    pub worst: Compliance,
 }
 
 /// The rules block of a task page.
 pub struct MeasuresView {
     pub rules: Vec<RuleRow>,
-    pub overall: Option<Verdict>,
+    pub overall: Option<Compliance>,
     pub has_duration: bool,
     pub ledger: Vec<CaseRow>,
     pub history_len: usize,
@@ -69,11 +69,11 @@ pub struct MeasuresView {
 
 impl MeasuresView {
     pub fn overall_label(&self) -> &'static str {
-        self.overall.map(Verdict::label).unwrap_or("无量化要求")
+        self.overall.map(Compliance::label).unwrap_or("无量化要求")
     }
 
     pub fn overall_css(&self) -> &'static str {
-        self.overall.map(Verdict::css).unwrap_or("none")
+        self.overall.map(Compliance::css).unwrap_or("none")
     }
 }
 
@@ -120,7 +120,7 @@ pub fn measures_view(m: &TaskMeasures, calendar: &HolidayCalendar) -> MeasuresVi
         .map(|c| CaseRow {
             case: c.clone(),
             checks: Vec::new(),
-            worst: Verdict::Met,
+            worst: Compliance::Met,
         })
         .collect();
     for (rule, j) in &judged {
@@ -130,7 +130,7 @@ pub fn measures_view(m: &TaskMeasures, calendar: &HolidayCalendar) -> MeasuresVi
                     check.verdict,
                     format!("{}：{}", rule.rule.describe(), check.detail),
                 ));
-                row.worst = roll_up([row.worst, check.verdict]).unwrap_or(Verdict::Met);
+                row.worst = roll_up([row.worst, check.verdict]).unwrap_or(Compliance::Met);
             }
         }
     }
@@ -612,9 +612,9 @@ pub struct OverviewRow {
     pub code: String,
     pub text: String,
     pub rule_count: usize,
-    pub verdict: Option<Verdict>,
+    pub verdict: Option<Compliance>,
     /// Per unit: (task id, unit name, verdict, light).
-    pub units: Vec<(TaskId, String, Option<Verdict>, LightState)>,
+    pub units: Vec<(TaskId, String, Option<Compliance>, LightState)>,
     pub violations: usize,
 }
 
@@ -628,7 +628,7 @@ impl OverviewRow {
     }
 
     pub fn verdict_css(&self) -> &'static str {
-        self.verdict.map(Verdict::css).unwrap_or("none")
+        self.verdict.map(Compliance::css).unwrap_or("none")
     }
 }
 
@@ -704,10 +704,10 @@ pub async fn overview(
     }
     let rows: Vec<OverviewRow> = rows.into_values().collect();
     let verdict_counts = [
-        Verdict::NotMet,
-        Verdict::NotReported,
-        Verdict::Undecidable,
-        Verdict::Met,
+        Compliance::NotMet,
+        Compliance::NotReported,
+        Compliance::Undecidable,
+        Compliance::Met,
     ]
     .into_iter()
     .map(|v| {
@@ -727,7 +727,7 @@ pub async fn overview(
         .into_iter()
         .filter(|r| match only.as_str() {
             "rules" => r.rule_count > 0,
-            "not_met" => r.verdict == Some(Verdict::NotMet),
+            "not_met" => r.verdict == Some(Compliance::NotMet),
             "red" => r.units.iter().any(|u| u.3.light == Light::Red),
             _ => true,
         })
