@@ -620,6 +620,8 @@ pub struct ScheduleItem {
     pub unit_name: String,
     /// For deadlines: the requirement (`行政执法总体情况 每年1月15日前`) and its rule key.
     pub requirement: String,
+    /// For deadlines: what must be done, e.g. `公开本机关上年度行政执法总体情况`.
+    pub subject: String,
     pub rule_key: Option<String>,
     pub task_status: TaskStatus,
     pub light: LightState,
@@ -629,6 +631,8 @@ pub struct ScheduleItem {
     pub overdue: bool,
     /// e.g. `国庆节` when the date is a listed day off.
     pub holiday: Option<String>,
+    /// Calendar days from today (negative when past).
+    pub days_left: i64,
 }
 
 impl ScheduleItem {
@@ -663,6 +667,19 @@ impl ScheduleItem {
         }
     }
 
+    /// How far off, in working days (`还剩2个工作日`), or in calendar days when the
+    /// year's holiday arrangement is not entered (`还有40天（自然日）`).
+    pub fn phrase(&self) -> String {
+        if self.light.workdays_left.is_some() {
+            return self.light.phrase();
+        }
+        match self.days_left {
+            0 => "今天到期".into(),
+            n if n > 0 => format!("还有{n}天（自然日）"),
+            n => format!("已过{}天（自然日）", -n),
+        }
+    }
+
     /// Done or reported: nothing left to do for this date.
     pub fn settled(&self) -> bool {
         match self.kind {
@@ -692,11 +709,7 @@ impl ScheduleItem {
 
     /// The indicator text cut for one line.
     pub fn short_text(&self, max: usize) -> String {
-        let mut s: String = self.text.chars().take(max).collect();
-        if self.text.chars().count() > max {
-            s.push('…');
-        }
-        s
+        cut(&self.text, max)
     }
 
     /// `【截止】第25项 行政规范性文件… · 县司法局`
@@ -708,13 +721,23 @@ impl ScheduleItem {
             (ItemKind::Due, _, _) => "截止",
             (ItemKind::Deadline, _, _) => "年度截止",
         };
-        format!(
-            "【{tag}】第{}项 {} · {}",
-            self.code,
-            self.short_text(16),
-            self.unit_name
-        )
+        // A deadline is named by what must be done, a due date by the indicator.
+        let what = if self.subject.trim().is_empty() {
+            self.short_text(16)
+        } else {
+            cut(&self.subject, 20)
+        };
+        format!("【{tag}】第{}项 {what} · {}", self.code, self.unit_name)
     }
+}
+
+/// At most `max` characters, with `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    let mut s: String = text.chars().take(max).collect();
+    if text.chars().count() > max {
+        s.push('…');
+    }
+    s
 }
 
 /// The schedule's scope: the active round, the tasks it covers, the units to filter by.
@@ -797,7 +820,7 @@ pub async fn schedule_of(
             let overdue = due < today && !t.status.is_done();
             if overdue || (today..=horizon).contains(&due) {
                 out.items
-                    .push(item(t, &cal, due, ItemKind::Due, light, overdue));
+                    .push(item(t, &cal, today, due, ItemKind::Due, light, overdue));
             }
         }
         if let Some(m) = measures.get(&t.id) {
@@ -805,12 +828,30 @@ pub async fn schedule_of(
         }
     }
     out.items.sort_by(|a, b| {
-        (a.date, code_order(&a.code), &a.unit_name, a.kind as u8).cmp(&(
-            b.date,
-            code_order(&b.code),
-            &b.unit_name,
-            b.kind as u8,
-        ))
+        (
+            a.date,
+            code_order(&a.code),
+            &a.unit_name,
+            a.kind as u8,
+            &a.requirement,
+        )
+            .cmp(&(
+                b.date,
+                code_order(&b.code),
+                &b.unit_name,
+                b.kind as u8,
+                &b.requirement,
+            ))
+    });
+    // An indicator may state the same deadline twice (e.g. 第92项: 县政府 and 政府各部门
+    // both report in the first quarter); one line is enough when nothing tells them apart.
+    out.items.dedup_by(|b, a| {
+        a.task_id == b.task_id
+            && a.kind == b.kind
+            && a.date == b.date
+            && a.requirement == b.requirement
+            && a.reported_on == b.reported_on
+            && a.overdue == b.overdue
     });
     out.round = Some(round);
     Ok(out)
@@ -823,6 +864,7 @@ fn code_order(code: &str) -> (usize, &str) {
 fn item(
     t: &TaskSummary,
     cal: &HolidayCalendar,
+    today: NaiveDate,
     date: NaiveDate,
     kind: ItemKind,
     light: LightState,
@@ -836,12 +878,14 @@ fn item(
         text: t.text.clone(),
         unit_name: t.unit_name.clone(),
         requirement: String::new(),
+        subject: String::new(),
         rule_key: None,
         task_status: t.status,
         light,
         reported_on: None,
         overdue,
         holiday: cal.holiday_name(date).ok().flatten().map(str::to_string),
+        days_left: (date - today).num_days(),
     }
 }
 
@@ -868,8 +912,9 @@ fn deadline_items(
                 TaskStatus::InProgress
             };
             let light = traffic_light(status, Some(date), false, reported, today, cal, warn);
-            let mut it = item(t, cal, date, ItemKind::Deadline, light, overdue);
+            let mut it = item(t, cal, today, date, ItemKind::Deadline, light, overdue);
             it.requirement = r.rule.describe();
+            it.subject = r.rule.subject.clone();
             it.rule_key = Some(r.key.clone());
             it.reported_on = reported;
             items.push(it);
@@ -900,7 +945,20 @@ fn deadline_items(
 /// Items grouped for the page: overdue first, then one group per month.
 pub struct MonthGroup {
     pub title: String,
-    pub items: Vec<ScheduleItem>,
+    /// Each item with whether it is the first of its day (the date is shown once).
+    pub items: Vec<(bool, ScheduleItem)>,
+}
+
+fn mark_first_of_day(items: Vec<ScheduleItem>) -> Vec<(bool, ScheduleItem)> {
+    let mut last = None;
+    items
+        .into_iter()
+        .map(|i| {
+            let first = last != Some(i.date);
+            last = Some(i.date);
+            (first, i)
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -908,15 +966,18 @@ pub struct MonthGroup {
 struct SchedulePage {
     layout: Option<Layout>,
     round_name: Option<String>,
-    overdue: Vec<ScheduleItem>,
+    overdue: Vec<(bool, ScheduleItem)>,
     months: Vec<MonthGroup>,
     units: Vec<(UnitId, String)>,
     unit: Option<UnitId>,
     today: String,
     horizon: NaiveDate,
     is_liaison: bool,
+    is_admin: bool,
     count: usize,
     warn_workdays: u32,
+    /// Years of listed dates whose holiday arrangement is not entered.
+    uncovered: String,
 }
 
 impl SchedulePage {
@@ -940,18 +1001,37 @@ pub async fn schedule(
     let unit = opt_id(&q.unit).map(UnitId);
     let s = schedule_of(&state, &cu.user, unit, day).await?;
     let count = s.items.len();
+    let cal = state.calendar().await?;
+    let mut uncovered: Vec<i32> = s
+        .items
+        .iter()
+        .map(|i| i.date.year())
+        .filter(|y| !cal.is_covered(*y))
+        .collect();
+    uncovered.sort_unstable();
+    uncovered.dedup();
+    let uncovered = uncovered
+        .iter()
+        .map(|y| format!("{y}年"))
+        .collect::<Vec<_>>()
+        .join("、");
     let (overdue, upcoming): (Vec<_>, Vec<_>) = s.items.into_iter().partition(|i| i.date < day);
-    let mut months: Vec<MonthGroup> = Vec::new();
+    let mut by_month: Vec<(String, Vec<ScheduleItem>)> = Vec::new();
     for i in upcoming {
         let title = format!("{}年{}月", i.date.year(), i.date.month());
-        match months.last_mut() {
-            Some(g) if g.title == title => g.items.push(i),
-            _ => months.push(MonthGroup {
-                title,
-                items: vec![i],
-            }),
+        match by_month.last_mut() {
+            Some((t, items)) if *t == title => items.push(i),
+            _ => by_month.push((title, vec![i])),
         }
     }
+    let months = by_month
+        .into_iter()
+        .map(|(title, items)| MonthGroup {
+            title,
+            items: mark_first_of_day(items),
+        })
+        .collect();
+    let overdue = mark_first_of_day(overdue);
     render(&SchedulePage {
         layout: Layout::build(&state, &cu).await?,
         round_name: s.round.map(|r| r.name),
@@ -962,8 +1042,10 @@ pub async fn schedule(
         today: day_with_weekday(day),
         horizon: s.horizon,
         is_liaison: cu.user.role == UserRole::Liaison,
+        is_admin: cu.user.role == UserRole::Admin,
         count,
         warn_workdays: state.config.warn_workdays,
+        uncovered,
     })
 }
 
@@ -1105,15 +1187,21 @@ pub async fn feed(
 
 /// The schedule as an iCalendar text: one all-day event per item.
 pub fn ics(s: &Schedule, scope: &str, origin: &str) -> String {
-    let mut cal = Calendar::new();
-    cal.name(&format!("法治政府建设示范创建日程 · {scope}"))
+    let mut cal = Calendar::empty();
+    cal.append_property(icalendar::Property::new("VERSION", "2.0"))
+        .append_property(icalendar::Property::new(
+            "PRODID",
+            "-//fazhi//法治政府建设示范创建//ZH",
+        ))
+        .append_property(icalendar::Property::new("CALSCALE", "GREGORIAN"))
+        .append_property(icalendar::Property::new("METHOD", "PUBLISH"))
+        .name(&format!("法治政府建设示范创建日程 · {scope}"))
         .description("依法治县办平台中的任务办理期限和年度截止日期")
         .timezone("Asia/Shanghai")
         .ttl(&chrono::Duration::hours(4));
     for i in &s.items {
         let link = format!("{origin}/tasks/{}", i.task_id);
-        let mut lines = vec![format!("第{}项 {}", i.code, i.text)];
-        lines.push(format!("责任单位：{}", i.unit_name));
+        let mut lines = Vec::new();
         match i.kind {
             ItemKind::Due => lines.push(format!("办理期限：{}（{}）", i.date, i.weekday())),
             ItemKind::Deadline => {
@@ -1121,16 +1209,18 @@ pub fn ics(s: &Schedule, scope: &str, origin: &str) -> String {
                 lines.push(format!("截止日期：{}（{}）", i.date, i.weekday()));
             }
         }
+        if let Some(h) = &i.holiday {
+            lines.push(format!("注意：当天是法定节假日（{h}）"));
+        }
         let mut state = i.state_label();
-        let phrase = i.light.phrase();
+        let phrase = i.phrase();
         if !i.settled() && !phrase.is_empty() {
             state.push_str(&format!("，{phrase}"));
         }
         lines.push(format!("状态：{state}"));
-        if let Some(h) = &i.holiday {
-            lines.push(format!("注意：当天是法定节假日（{h}）"));
-        }
+        lines.push(format!("责任单位：{}", i.unit_name));
         lines.push(format!("办理：{link}"));
+        lines.push(format!("指标（第{}项）：{}", i.code, i.text));
         let end = i.date.succ_opt().unwrap_or(i.date);
         let mut event = icalendar::Event::new();
         event

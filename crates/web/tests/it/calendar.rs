@@ -526,11 +526,9 @@ async fn private_calendar_feed() {
         .iter()
         .find(|e| e.property_value("UID") == Some(deadline_uid.as_str()))
         .unwrap();
-    assert!(
-        deadline
-            .get_summary()
-            .unwrap_or_default()
-            .starts_with("【年度截止】第25项"),
+    assert_eq!(
+        deadline.get_summary(),
+        Some("【年度截止】第25项 年度法治政府建设报告 · 县司法局")
     );
     assert!(
         deadline
