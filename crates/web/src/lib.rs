@@ -128,7 +128,7 @@ pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::Web
 }
 
 pub fn router(state: AppState) -> Router {
-    use views::{admin, auth, files, indicators, measures, units, work};
+    use views::{admin, auth, calendar, files, indicators, measures, units, work};
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
     let max_upload = usize::try_from(state.config.max_upload_bytes)
@@ -211,7 +211,22 @@ pub fn router(state: AppState) -> Router {
             "/account/tokens",
             get(auth::tokens).post(auth::create_token),
         )
-        .route("/account/tokens/{id}/revoke", post(auth::revoke_token));
+        .route("/account/tokens/{id}/revoke", post(auth::revoke_token))
+        .route(
+            "/admin/calendar",
+            get(calendar::admin)
+                .post(calendar::add_year)
+                .layer(DefaultBodyLimit::max(
+                    calendar::MAX_CALENDAR_BYTES * 2 + 64 * 1024,
+                )),
+        )
+        .route("/schedule", get(calendar::schedule))
+        .route(
+            "/account/calendar",
+            get(calendar::feed_page).post(calendar::renew_feed),
+        )
+        // No session: the token in the file name is the credential (calendar apps).
+        .route("/feed/{file}", get(calendar::feed));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router())
@@ -236,8 +251,15 @@ pub fn router(state: AppState) -> Router {
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 |req: &axum::http::Request<_>| {
-                    // The path only: query strings may carry a CSRF token.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    // The path only: query strings may carry a CSRF token. Calendar feed
+                    // paths carry their token, so that part is left out too.
+                    let path = req.uri().path();
+                    let path = if path.starts_with("/feed/") {
+                        "/feed/…"
+                    } else {
+                        path
+                    };
+                    tracing::info_span!("request", method = %req.method(), path = %path)
                 },
             ),
         )

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod files;
 pub mod indicators;
 pub mod measures;

@@ -3,6 +3,7 @@
 
 mod api;
 mod authz;
+mod calendar;
 mod flows;
 mod measures;
 mod uploads;
