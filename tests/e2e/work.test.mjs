@@ -17,26 +17,21 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { BASE, DATA, addUser, beijingDay, changePassword, CHROMIUM_ARGS, fazhi, login, pathOf as path_, submitExpecting, submitVia } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 
-const BASE = process.env.FAZHI_E2E_BASE_URL;
-const BIN = process.env.FAZHI_E2E_BIN;
-const DATA = process.env.FAZHI_E2E_DATA_DIR;
 const SHOTS = path.resolve(repo, process.env.FAZHI_E2E_SCREENSHOTS || 'target/e2e-screenshots');
 const CHROMIUM = process.env.FAZHI_E2E_CHROMIUM || '/usr/bin/chromium';
 const SQLITE3 = process.env.FAZHI_E2E_SQLITE3 || 'sqlite3';
 
-if (!BASE || !BIN || !DATA) {
-  throw new Error('缺少 FAZHI_E2E_BASE_URL、FAZHI_E2E_BIN 或 FAZHI_E2E_DATA_DIR：请通过 scripts/e2e.sh 运行');
-}
 const DB = path.join(DATA, 'fazhi.sqlite');
 
 const UNIT = '县司法局';
@@ -47,9 +42,6 @@ const SCORE = '92.5';
 
 // ---- Dates (Beijing calendar day, as the server counts), so nothing is overdue.
 
-function beijingDay(offsetDays) {
-  return new Date(Date.now() + 8 * 3600_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
 const TODAY = beijingDay(0);
 const YEAR = TODAY.slice(0, 4);
 const ROUND = {
@@ -86,29 +78,6 @@ const PDF = minimalPdf();
 const PDF_NAME = 'hefaxing-shenhe-taizhang.pdf';
 
 // ---- The CLI and the database, next to the running server.
-
-/** The CLI without any FAZHI_* of the caller's environment pointing it elsewhere. */
-function cliEnv() {
-  const env = { ...process.env };
-  for (const k of ['FAZHI_DATABASE_URL', 'FAZHI_CONFIG', 'FAZHI_DATA_DIR', 'FAZHI_BIND']) delete env[k];
-  return env;
-}
-
-/** Runs `fazhi ARGS --data-dir DATA`; returns { status, stdout, stderr }. */
-function fazhi(...args) {
-  const r = spawnSync(BIN, [...args, '--data-dir', DATA], { encoding: 'utf8', env: cliEnv(), timeout: 60_000 });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** `fazhi user add`; returns the initial password it printed. */
-function addUser(u, ...extra) {
-  const r = fazhi('user', 'add', u.username, '--name', u.name, ...extra);
-  assert.equal(r.status, 0, `fazhi user add ${u.username} 失败：${r.stdout}${r.stderr}`);
-  const m = r.stdout.match(new RegExp(`已创建用户 ${u.username}（[^）]+），初始密码：(\\S+)`));
-  assert.ok(m, `fazhi user add 的输出中应有初始密码：${r.stdout}`);
-  return m[1];
-}
 
 function sql(statement) {
   return execFileSync(SQLITE3, ['-batch', '-noheader', '-cmd', '.timeout 10000', DB, statement], {
@@ -178,49 +147,6 @@ function step(name, fn) {
   });
 }
 
-const path_ = (page) => new URL(page.url()).pathname;
-
-/**
- * Clicks a button that submits an ordinary form and waits until the browser shows the next
- * document (the server answers POST with 303 to a page, often the same URL as before).
- * Returns the HTTP status of the page finally shown.
- */
-async function submitVia(page, button) {
-  const main = page.mainFrame();
-  // The final answer to the navigation: the page after the redirect, or an error page.
-  const answered = page.waitForResponse((r) => r.request().isNavigationRequest() && r.frame() === main && (r.status() < 300 || r.status() >= 400));
-  const committed = page.waitForEvent('framenavigated', (f) => f === main);
-  await button.click();
-  const [resp] = await Promise.all([answered, committed]);
-  await page.waitForLoadState('domcontentloaded');
-  return resp.status();
-}
-
-/** Submits and expects the page to come back with this flash message. */
-async function submitExpecting(page, button, flash) {
-  const status = await submitVia(page, button);
-  const shown = await page.locator('main').innerText();
-  assert.equal(status, 200, `提交后应回到正常页面（${status}）：${shown.slice(0, 300)}`);
-  const f = page.locator('.flash[role=status]');
-  assert.match(await f.innerText(), flash);
-}
-
-async function login(page, username, password) {
-  await page.goto(`${BASE}/login`);
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.getByRole('button', { name: '登录' }).click()]);
-}
-
-async function changePassword(page, current, fresh) {
-  assert.equal(path_(page), '/password', '首次登录应先到修改密码页');
-  await page.locator('p.warn', { hasText: '第一次登录' }).waitFor();
-  await page.locator('input[name=current]').fill(current);
-  await page.locator('input[name=new]').fill(fresh);
-  await page.locator('input[name=confirm]').fill(fresh);
-  await Promise.all([page.waitForURL((u) => u.pathname !== '/password'), page.getByRole('button', { name: '保存新密码' }).click()]);
-  assert.match(await page.locator('.flash').innerText(), /密码已修改/);
-}
 
 /** The task page's 办理记录 as rows of cell texts. */
 async function events(page) {
@@ -272,17 +198,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--lang=zh-CN',
-      ],
+      args: CHROMIUM_ARGS,
     });
     await openBrowserFor('admin');
     await openBrowserFor('liaison');

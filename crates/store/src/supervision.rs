@@ -174,7 +174,8 @@ impl Store {
             .ok_or_else(|| StoreError::not_found(format!("督办单 #{id}")))
     }
 
-    /// The unit acknowledges a notice (签收督办单), with an optional answer.
+    /// The unit acknowledges a notice (签收督办单), with an optional answer; earlier notices
+    /// of the task still open are acknowledged with it (the escalation superseded them).
     pub async fn acknowledge_notice(&self, id: i64, note: &str, actor: &Actor) -> StoreResult<()> {
         let note = clean_text(note, "签收说明", 2000, false)?;
         let tx = self.begin().await?;
@@ -186,12 +187,30 @@ impl Store {
         if row.acknowledged_at.is_some() {
             return Err(StoreError::invalid("该督办单已签收"));
         }
+        let task_id = row.task_id;
         let mut active: supervision_notice::ActiveModel = row.into();
         active.acknowledged_at = Set(Some(now()));
         active.acknowledged_by_user_id = Set(actor.user_id.map(|u| u.0));
         active.acknowledged_by_name = Set(Some(actor.name.clone()));
         active.ack_note = Set((!note.is_empty()).then_some(note));
         let notice = Notice::try_from(active.update(conn).await?)?;
+        // An escalated notice supersedes the earlier ones of the task: acknowledging it
+        // settles them too, so the unit is not asked to sign each level.
+        let earlier = supervision_notice::Entity::find()
+            .filter(supervision_notice::Column::TaskId.eq(task_id))
+            .filter(supervision_notice::Column::Id.lt(id))
+            .filter(supervision_notice::Column::AcknowledgedAt.is_null())
+            .all(conn)
+            .await?;
+        let also: Vec<i64> = earlier.iter().map(|n| n.id).collect();
+        for n in earlier {
+            let mut a: supervision_notice::ActiveModel = n.into();
+            a.acknowledged_at = Set(Some(now()));
+            a.acknowledged_by_user_id = Set(actor.user_id.map(|u| u.0));
+            a.acknowledged_by_name = Set(Some(actor.name.clone()));
+            a.ack_note = Set(Some(format!("随督办单 #{id} 一并签收")));
+            a.update(conn).await?;
+        }
         append_audit(
             &tx,
             AuditEntry::new(
@@ -200,7 +219,7 @@ impl Store {
                 "supervision_notice",
                 Some(id.to_string()),
             )
-            .after(&notice),
+            .after(serde_json::json!({"notice": notice, "also_acknowledged": also})),
         )
         .await?;
         tx.commit().await?;

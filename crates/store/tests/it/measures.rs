@@ -348,6 +348,11 @@ async fn notices_escalate_and_are_acknowledged(db: Db) {
     let notices = s.task_notices(t.id).await.unwrap();
     assert_eq!(notices[0].ack_note.as_deref(), Some("本周内报送"));
     assert!(notices[0].acknowledged_at.is_some());
+    // The escalation superseded the first notice: acknowledged with it.
+    assert_eq!(notices[1].id, first);
+    assert!(notices[1].acknowledged_at.is_some());
+    assert_eq!(notices[1].ack_note.as_deref(), Some("随督办单 #2 一并签收"));
+    assert!(s.open_notices_of_unit(unit).await.unwrap().is_empty());
     let log = s.audit_entries(&AuditFilter::default()).await.unwrap();
     assert!(log.iter().any(|e| e.action == "notice.escalate"));
     assert!(log.iter().any(|e| e.action == "notice.acknowledge"));

@@ -353,11 +353,15 @@ async fn notices_are_issued_escalated_and_acknowledged() {
     let r = sifa.post("/notices/2/ack", &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let inbox = sifa.get("/inbox").await;
-    assert!(inbox.text.contains("督办单待签收（1）"));
+    assert!(
+        !inbox.text.contains("督办单待签收"),
+        "the escalation's acknowledgement settles the earlier notice too"
+    );
 
     let list = admin.get("/notices").await;
     assert!(list.text.contains("本周内报送"));
-    assert!(list.text.contains("未签收"));
+    assert!(list.text.contains("随督办单 #2 一并签收"));
+    assert!(!list.text.contains("badge none\">未签收"));
     let theirs = other.get("/notices").await;
     assert!(
         !theirs.text.contains("请尽快签收并报送"),
