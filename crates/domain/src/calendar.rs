@@ -537,7 +537,8 @@ fn weekdays_in(first: NaiveDate, last: NaiveDate) -> i64 {
     full_weeks * 5 + rest
 }
 
-fn weekday_cn(w: Weekday) -> &'static str {
+/// The day of the week in Chinese: `星期一` ….
+pub fn weekday_cn(w: Weekday) -> &'static str {
     match w {
         Weekday::Mon => "星期一",
         Weekday::Tue => "星期二",

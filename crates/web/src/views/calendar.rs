@@ -13,7 +13,7 @@ use axum::Form;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Datelike, Months, NaiveDate, Weekday};
+use chrono::{Datelike, Months, NaiveDate};
 use fazhi_domain::calendar::{CalendarError, DayKind, EntrySource, HolidayCalendar};
 use fazhi_domain::measure::next_yearly;
 use fazhi_domain::rules::RuleKind;
@@ -62,15 +62,7 @@ const EXAMPLE: &str = "date,kind,name
 2026-10-10,workday,国庆节";
 
 pub fn weekday_cn(d: NaiveDate) -> &'static str {
-    match d.weekday() {
-        Weekday::Mon => "星期一",
-        Weekday::Tue => "星期二",
-        Weekday::Wed => "星期三",
-        Weekday::Thu => "星期四",
-        Weekday::Fri => "星期五",
-        Weekday::Sat => "星期六",
-        Weekday::Sun => "星期日",
-    }
+    fazhi_domain::calendar::weekday_cn(d.weekday())
 }
 
 /// `2026-10-10（星期六）`
