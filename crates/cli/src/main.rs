@@ -1,5 +1,6 @@
 //! `fazhi`: the command line. Parsing and printing only; the work is in the library crates.
 
+mod calendar_cmd;
 mod import_cmd;
 mod rules_cmd;
 mod serve_cmd;
@@ -27,6 +28,8 @@ enum Command {
     User(serve_cmd::UserArgs),
     /// 审计日志：verify 校验哈希链
     Audit(serve_cmd::AuditArgs),
+    /// 节假日与工作日：years、add（录入一年的安排）、workdays（工作日计算）
+    Calendar(calendar_cmd::CalendarArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -70,6 +73,9 @@ fn main() -> ExitCode {
             }),
         Command::User(args) => runtime()
             .and_then(|rt| rt.block_on(serve_cmd::user(&args)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Calendar(args) => runtime()
+            .and_then(|rt| rt.block_on(calendar_cmd::run(&args)))
             .map(|()| ExitCode::SUCCESS),
     };
     match result {

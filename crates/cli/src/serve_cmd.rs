@@ -56,7 +56,7 @@ fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
 }
 
 /// Flags and environment first, then the config file, then defaults.
-fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Config, String)> {
+pub(crate) fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Config, String)> {
     let file = read_file_config(data.config.as_deref())?;
     let data_dir = data
         .data_dir
@@ -90,7 +90,7 @@ fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Config, String)
 }
 
 /// Hide a password in a database URL before printing it.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];

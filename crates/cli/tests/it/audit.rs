@@ -82,7 +82,7 @@ async fn audit_verify_names_the_altered_row() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-fn tempfile_dir(tag: &str) -> std::path::PathBuf {
+pub(crate) fn tempfile_dir(tag: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "fazhi-it-{tag}-{}-{}",
         std::process::id(),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `fazhi` binary. One test binary; one module per command.
 
 mod audit;
+mod calendar;
 mod import;
 mod rules;
 #[cfg(target_os = "linux")]
