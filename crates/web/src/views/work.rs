@@ -179,6 +179,7 @@ struct TasksPage {
     status: String,
     statuses: Vec<(&'static str, &'static str)>,
     counts: Vec<(&'static str, usize)>,
+    light: String,
 }
 
 impl TasksPage {
@@ -191,6 +192,8 @@ impl TasksPage {
 pub struct TasksQuery {
     unit: Option<String>,
     status: Option<String>,
+    /// `red`, `yellow`, `green`, `none`: only tasks with that traffic light.
+    light: Option<String>,
 }
 
 fn parse_status(raw: &str) -> Option<TaskStatus> {
@@ -210,6 +213,7 @@ pub async fn tasks(
         opt_id(&q.unit).map(UnitId)
     };
     let status_raw = q.status.unwrap_or_default();
+    let light = q.light.unwrap_or_default();
     let status = parse_status(&status_raw);
     let all = match &round {
         Some(r) => {
@@ -237,7 +241,11 @@ pub async fn tasks(
         csrf: cu.csrf.clone(),
         is_admin: cu.user.role == UserRole::Admin,
         round,
-        rows: rows(shown, &*state.calendar().await?, state.config.warn_workdays),
+        rows: rows(shown, &*state.calendar().await?, state.config.warn_workdays)
+            .into_iter()
+            .filter(|r| light.is_empty() || r.light.light.css() == light)
+            .collect(),
+        light,
         units: if liaison {
             Vec::new()
         } else {

@@ -168,6 +168,12 @@ async fn ledger_values_verdicts_and_overview() {
         .expect("item 25 is listed as 未达标");
     assert!(row.contains("未达标"), "{row}");
     assert!(row.contains("台账 2 处不符合"), "{row}");
+    // No due dates in this round: every task is 未设期限, none red.
+    let none = admin.get("/tasks?light=none").await;
+    assert!(none.text.contains(&format!("/tasks/{id}\"")));
+    let red = admin.get("/tasks?light=red").await;
+    assert!(!red.text.contains(&format!("/tasks/{id}\"")));
+    assert!(red.text.contains("没有符合条件的任务"));
     let all = admin.get("/overview").await;
     assert!(all.text.contains("项指标"));
     assert!(all.text.contains("绿灯任务") || all.text.contains("未设期限任务"));
