@@ -649,6 +649,8 @@ pub struct DueForm {
     /// …or of this indicator, or just this one task.
     node_id: Option<String>,
     task_id: Option<String>,
+    /// The task page to return to after a per-indicator change made from it.
+    return_task: Option<String>,
 }
 
 pub async fn set_due(
@@ -685,7 +687,7 @@ pub async fn set_due(
         None => "清除截止日期".into(),
     };
     flash(&state, &cu, format!("已为 {n} 项任务{what}")).await?;
-    let back = match opt_id(&f.task_id) {
+    let back = match opt_id(&f.task_id).or(opt_id(&f.return_task)) {
         Some(t) => format!("/tasks/{t}"),
         None => "/tasks".into(),
     };

@@ -374,3 +374,42 @@ async fn notices_are_issued_escalated_and_acknowledged() {
         "other units' notices are hidden"
     );
 }
+
+#[tokio::test]
+async fn due_date_for_all_units_of_an_indicator() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    let mut admin = app.login("boss").await;
+    open_round(&mut admin).await;
+    let list = admin.get("/tasks").await;
+    // Item 5 has two units: 县行政审批服务局 and 县市场监督管理局.
+    let id = task_id_for(&list.text, "5").unwrap();
+    let page = admin.get(&format!("/tasks/{id}")).await;
+    assert!(page.text.contains("第5项全部责任单位的截止日期"));
+    let node = number_after(&page.text, "/indicators/");
+    let r = admin
+        .post(
+            "/admin/tasks/due",
+            &[
+                ("node_id", &node.to_string()),
+                ("return_task", &id.to_string()),
+                ("due_on", "2026-12-15"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some(format!("/tasks/{id}").as_str()));
+    let page = admin.get(&format!("/tasks/{id}")).await;
+    assert!(
+        page.text.contains("已为 2 项任务截止日期设为 2026-12-15"),
+        "{}",
+        page.text
+    );
+    let list = admin.get("/tasks").await;
+    let item5_rows = list
+        .text
+        .split("<tr>")
+        .filter(|row| row.contains("\">5</a></td>"))
+        .collect::<Vec<_>>();
+    assert_eq!(item5_rows.len(), 2);
+    assert!(item5_rows.iter().all(|row| row.contains("2026-12-15")));
+}
