@@ -56,6 +56,13 @@ impl TryFrom<supervision_notice::Model> for Notice {
     }
 }
 
+impl Notice {
+    /// Not acknowledged and its answer date has passed.
+    pub fn overdue_on(&self, today: &NaiveDate) -> bool {
+        self.acknowledged_at.is_none() && self.respond_by.is_some_and(|d| d < *today)
+    }
+}
+
 /// A year of holiday arrangement added by the office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddedCalendarYear {

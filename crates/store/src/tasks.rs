@@ -6,8 +6,9 @@
 //! active again with [`Store::activate_round`] to change it).
 //!
 //! Dates: "today" is the UTC calendar date. A task submitted on a day after its due date
-//! is marked `was_late` (and stays marked). "Due soon" in the inbox means due today or
-//! within the next [`DUE_SOON_DAYS`] calendar days (not working days).
+//! is marked `was_late` (and stays marked). "Due soon" in the inbox means what the traffic
+//! light calls yellow: due today or within the next `warn_workdays` working days (on the
+//! working-day calendar in force; calendar days where that year's arrangement is missing).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -36,9 +37,6 @@ use crate::types::{
 };
 use crate::users::User;
 use crate::{Store, Tx};
-
-/// Calendar days ahead that count as "due soon" in the inbox.
-pub const DUE_SOON_DAYS: u64 = 3;
 
 /// Longest reason of a 退回, in characters.
 const MAX_REASON_CHARS: usize = 2000;
@@ -123,8 +121,8 @@ pub struct Inbox {
     pub to_sign: Vec<TaskSummary>,
     /// Liaison: the unit's tasks sent back (退回).
     pub returned: Vec<TaskSummary>,
-    /// Liaison: the unit's tasks not yet handed in, due today or within
-    /// [`DUE_SOON_DAYS`] days.
+    /// Liaison: the unit's tasks not yet handed in, due today or within the next
+    /// `warn_workdays` working days (yellow light).
     pub due_soon: Vec<TaskSummary>,
     /// Liaison: the unit's tasks not yet handed in and past their due date.
     pub overdue: Vec<TaskSummary>,
@@ -736,13 +734,36 @@ impl Store {
         tx.commit().await
     }
 
-    /// The user's to-do lists in the active round, as of today (UTC).
+    /// The user's to-do lists in the active round, as of today (UTC), with the default
+    /// warning period.
     pub async fn inbox(&self, user: &User) -> StoreResult<Inbox> {
-        self.inbox_on(user, today()).await
+        self.inbox_on(
+            user,
+            today(),
+            fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
+        )
+        .await
     }
 
-    /// [`Store::inbox`] as of `today`.
-    pub async fn inbox_on(&self, user: &User, today: NaiveDate) -> StoreResult<Inbox> {
+    /// [`Store::inbox`] as of `today`; "due soon" is within `warn_workdays` working days.
+    pub async fn inbox_on(
+        &self,
+        user: &User,
+        today: NaiveDate,
+        warn_workdays: u32,
+    ) -> StoreResult<Inbox> {
+        // Due dates before this day are "due soon": the light is yellow up to and including
+        // the warn_workdays-th working day after today and the rest days that follow it.
+        let soon_before = match self
+            .calendar()
+            .await?
+            .add_workdays(today, warn_workdays.saturating_add(1))
+        {
+            Ok(day) => day,
+            Err(_) => today
+                .checked_add_days(Days::new(u64::from(warn_workdays) + 1))
+                .unwrap_or(NaiveDate::MAX),
+        };
         let conn = self.connection();
         let Some(round) = active_round_id(conn).await? else {
             return Ok(Inbox::default());
@@ -771,14 +792,12 @@ impl Store {
                 inbox.to_sign = summaries(conn, own().add(status_is(TaskStatus::Pending))).await?;
                 inbox.returned =
                     summaries(conn, own().add(status_is(TaskStatus::Returned))).await?;
-                let soon = today
-                    .checked_add_days(Days::new(DUE_SOON_DAYS))
-                    .unwrap_or(NaiveDate::MAX);
                 inbox.due_soon = summaries(
                     conn,
                     own()
                         .add(awaiting())
-                        .add(task::Column::DueOn.between(today, soon)),
+                        .add(task::Column::DueOn.gte(today))
+                        .add(task::Column::DueOn.lt(soon_before)),
                 )
                 .await?;
                 inbox.overdue = summaries(

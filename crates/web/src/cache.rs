@@ -98,7 +98,11 @@ impl AppState {
         if let Some(n) = self.cache.at(generation).inbox_totals.get(&key).copied() {
             return Ok(n);
         }
-        let mut n = self.store.inbox_on(user, today).await?.total();
+        let mut n = self
+            .store
+            .inbox_on(user, today, self.config.warn_workdays)
+            .await?
+            .total();
         // 督办单 waiting for the unit's acknowledgement count as to-dos too.
         if let (fazhi_store::UserRole::Liaison, Some(unit)) = (user.role, user.unit_id) {
             n += self.store.open_notices_of_unit(unit).await?.len();

@@ -20,6 +20,7 @@ store_tests!(
     notices_escalate_and_are_acknowledged,
     calendar_years_can_be_added,
     feed_tokens_are_replaced,
+    inbox_due_soon_counts_working_days,
 );
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -337,6 +338,12 @@ async fn notices_escalate_and_are_acknowledged(db: Db) {
     assert_eq!(open_notices.len(), 2);
     assert_eq!(open_notices[0].id, second);
     assert_eq!(open_notices[0].previous_notice_id, Some(first));
+    assert!(!open_notices[0].overdue_on(&date(2026, 12, 10)));
+    assert!(open_notices[0].overdue_on(&date(2026, 12, 11)));
+    assert!(
+        !open_notices[1].overdue_on(&date(2030, 1, 1)),
+        "no answer date"
+    );
     s.acknowledge_notice(second, "本周内报送", &admin())
         .await
         .unwrap();
@@ -348,6 +355,10 @@ async fn notices_escalate_and_are_acknowledged(db: Db) {
     let notices = s.task_notices(t.id).await.unwrap();
     assert_eq!(notices[0].ack_note.as_deref(), Some("本周内报送"));
     assert!(notices[0].acknowledged_at.is_some());
+    assert!(
+        !notices[0].overdue_on(&date(2026, 12, 11)),
+        "acknowledged in time"
+    );
     // The escalation superseded the first notice: acknowledged with it.
     assert_eq!(notices[1].id, first);
     assert!(notices[1].acknowledged_at.is_some());
@@ -434,4 +445,42 @@ async fn feed_tokens_are_replaced(db: Db) {
         s.set_feed_token(user, "xyz", &admin()).await.unwrap_err(),
         "64位",
     );
+}
+
+async fn inbox_due_soon_counts_working_days(db: Db) {
+    let s = &db.store;
+    import_county(s).await;
+    open(s).await;
+    let unit = unit_id(s, "县司法局").await;
+    let id = s
+        .create_user(
+            fazhi_store::NewUser {
+                username: "sifa".into(),
+                display_name: "司法局联络员".into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                role: fazhi_store::UserRole::Liaison,
+                unit_id: Some(unit),
+                must_change_password: false,
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let liaison = s.user(id).await.unwrap();
+    let t = task(s, "25", "县司法局").await;
+    // Due 2025-10-10 (Fri). On 2025-09-30 ten calendar days remain but only two working
+    // days (10-09, 10-10): due soon. On 2025-09-26 five working days remain: not yet.
+    s.set_due(&[t.id], Some(date(2025, 10, 10)), &admin())
+        .await
+        .unwrap();
+    let soon = |inbox: fazhi_store::Inbox| inbox.due_soon.iter().any(|x| x.id == t.id);
+    assert!(soon(
+        s.inbox_on(&liaison, date(2025, 9, 30), 3).await.unwrap()
+    ));
+    assert!(!soon(
+        s.inbox_on(&liaison, date(2025, 9, 26), 3).await.unwrap()
+    ));
+    assert!(soon(
+        s.inbox_on(&liaison, date(2025, 9, 26), 5).await.unwrap()
+    ));
 }

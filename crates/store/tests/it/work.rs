@@ -1634,7 +1634,7 @@ async fn inbox_lists_what_to_do(db: Db) {
     )
     .await
     .unwrap();
-    let inbox = s.inbox_on(&lead, day).await.unwrap();
+    let inbox = s.inbox_on(&lead, day, 3).await.unwrap();
     assert_eq!(
         inbox.due_soon.iter().map(|t| t.id).collect::<Vec<_>>(),
         [t4.id]
@@ -1656,7 +1656,7 @@ async fn inbox_lists_what_to_do(db: Db) {
             .await
             .unwrap();
     }
-    let inbox = s.inbox_on(&lead, day).await.unwrap();
+    let inbox = s.inbox_on(&lead, day, 3).await.unwrap();
     assert_eq!(
         inbox.to_review.iter().map(|t| t.id).collect::<Vec<_>>(),
         [t15co.id]

@@ -326,15 +326,13 @@ pub async fn issue_notice(
     let id = TaskId(id);
     let level = NoticeLevel::parse(&f.level)
         .ok_or_else(|| WebError::BadRequest(format!("督办级别“{}”无法识别", f.level)))?;
+    let respond_by = opt_date(&f.respond_by, "答复期限")?;
+    if respond_by.is_some_and(|d| d < today()) {
+        return Err(WebError::BadRequest("答复期限不能早于今天".into()));
+    }
     state
         .store
-        .issue_notice(
-            id,
-            level,
-            &f.message,
-            opt_date(&f.respond_by, "答复期限")?,
-            &cu.user.actor(),
-        )
+        .issue_notice(id, level, &f.message, respond_by, &cu.user.actor())
         .await?;
     flash(
         &state,
@@ -381,6 +379,7 @@ struct NoticesPage {
     layout: Option<Layout>,
     rows: Vec<NoticeRow>,
     is_admin: bool,
+    today: chrono::NaiveDate,
 }
 
 pub async fn notices(
@@ -420,6 +419,7 @@ pub async fn notices(
         layout: Layout::build(&state, &cu).await?,
         rows,
         is_admin,
+        today: today(),
     })
 }
 
@@ -751,6 +751,7 @@ pub struct TaskSupervision {
     pub levels: Vec<(&'static str, &'static str, &'static str)>,
     /// The next level the office may issue (an open notice can only be escalated).
     pub min_level: Option<NoticeLevel>,
+    pub today: chrono::NaiveDate,
 }
 
 impl TaskSupervision {
@@ -780,5 +781,6 @@ pub async fn task_supervision(state: &AppState, t: &TaskSummary) -> WebResult<Ta
             .map(|l| (l.as_str(), l.label(), l.colour()))
             .collect(),
         min_level,
+        today: today(),
     })
 }

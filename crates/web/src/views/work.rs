@@ -711,7 +711,10 @@ pub async fn inbox(State(state): State<AppState>, cu: CurrentUser) -> WebResult<
         due_soon,
         overdue,
         to_review,
-    } = state.store.inbox_on(&cu.user, today()).await?;
+    } = state
+        .store
+        .inbox_on(&cu.user, today(), state.config.warn_workdays)
+        .await?;
     let cal = state.calendar().await?;
     let warn = state.config.warn_workdays;
     let sections = vec![

@@ -298,6 +298,10 @@ async fn office_corrects_rules_and_they_count() {
 
 #[tokio::test]
 async fn notices_are_issued_escalated_and_acknowledged() {
+    // An answer date in the future whenever the test runs.
+    let answer_by = (chrono::Utc::now() + chrono::Duration::days(40))
+        .date_naive()
+        .to_string();
     let app = App::new().await;
     app.user("boss", UserRole::Admin, None).await;
     app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
@@ -337,8 +341,20 @@ async fn notices_are_issued_escalated_and_acknowledged() {
             &format!("{t}/notices"),
             &[
                 ("level", "warn"),
+                ("message", "期限写错了"),
+                ("respond_by", "2020-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("答复期限不能早于今天"), "{}", r.text);
+    let r = admin
+        .post(
+            &format!("{t}/notices"),
+            &[
+                ("level", "warn"),
                 ("message", "已多次提醒，请说明情况"),
-                ("respond_by", "2026-12-10"),
+                ("respond_by", &answer_by),
             ],
         )
         .await;
@@ -350,7 +366,7 @@ async fn notices_are_issued_escalated_and_acknowledged() {
     let page = sifa.get(&t).await;
     assert!(page.text.contains("警示（黄色）"));
     assert!(page.text.contains("由 #1 升级"));
-    assert!(page.text.contains("请于 2026-12-10 前答复"));
+    assert!(page.text.contains(&format!("请于 {answer_by} 前答复")));
     let mut other = app.login("caizheng").await;
     let r = other.post("/notices/2/ack", &[("note", "不是我")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
