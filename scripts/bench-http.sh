@@ -8,7 +8,10 @@
 #   GET /api/v1/units/{id}/indicators   with the Bearer token
 #   GET /api/v1/units/{id}/indicators   with the session cookie
 #   GET /units/{id}                     (the 单位责任清单 page) with the session cookie
+#   GET /overview                       (达标总览: every task of a round judged) with the cookie
+#   GET /tasks                          (the round's 113 tasks with their lights) with the cookie
 #
+# (a round is opened first, with a due date, so the work pages have their tasks)
 # each at 64 connections and again at 1 connection, and prints a Markdown table
 # (req/s, p50, p99, errors, server CPU time per request).
 #
@@ -137,6 +140,14 @@ UNIT_ID=$(curl -sS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/units" |
 [[ -n $UNIT_ID ]] || die "单位列表中没有“$UNIT”"
 echo "== $UNIT: unit id $UNIT_ID" >&2
 
+# --- a round, so /overview and /tasks have the county's 113 tasks -------------------
+csrf=$(c "$BASE/rounds" | csrf_of)
+code=$(c -o /dev/null -w '%{http_code}' --data-urlencode "name=基准测试轮次" \
+  --data-urlencode "starts_on=2026-01-01" --data-urlencode "ends_on=2026-12-31" \
+  --data-urlencode "due_on=$(date -u -d '+20 days' +%F)" --data-urlencode "_csrf=$csrf" \
+  "$BASE/admin/rounds")
+[[ $code == 303 ]] || die "开启轮次失败（HTTP $code）"
+
 # --- load ----------------------------------------------------------------------------
 API_PATH="/api/v1/units/$UNIT_ID/indicators"
 PAGE_PATH="/units/$UNIT_ID"
@@ -207,12 +218,16 @@ echo "== load average before: $LOAD_BEFORE" >&2
 run "API list" "Bearer token" "$API_PATH" "$BEARER"
 run "API list" "session cookie" "$API_PATH" "$COOKIE"
 run "单位责任清单 page" "session cookie" "$PAGE_PATH" "$COOKIE"
+run "达标总览 page" "session cookie" "/overview" "$COOKIE"
+run "任务 page" "session cookie" "/tasks" "$COOKIE"
 # With a closed loop of N connections the median latency is about N / throughput
 # (Little's law), so the time one request takes is measured on its own too.
 if [[ $LATENCY_CONNECTIONS != 0 ]]; then
   run "API list" "Bearer token" "$API_PATH" "$BEARER" "$LATENCY_CONNECTIONS"
   run "API list" "session cookie" "$API_PATH" "$COOKIE" "$LATENCY_CONNECTIONS"
   run "单位责任清单 page" "session cookie" "$PAGE_PATH" "$COOKIE" "$LATENCY_CONNECTIONS"
+  run "达标总览 page" "session cookie" "/overview" "$COOKIE" "$LATENCY_CONNECTIONS"
+  run "任务 page" "session cookie" "/tasks" "$COOKIE" "$LATENCY_CONNECTIONS"
 fi
 
 echo "$SUMMARY"

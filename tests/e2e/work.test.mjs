@@ -241,6 +241,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
   step('管理员在“轮次”页开启新一轮创建工作', async () => {
     const a = use('admin');
     await a.goto(`${BASE}/`);
+    await a.locator('nav details.admin-menu summary').click();
     await Promise.all([a.waitForURL((u) => u.pathname === '/rounds'), a.getByRole('link', { name: '轮次', exact: true }).click()]);
     const form = a.locator('form[action="/admin/rounds"]');
     await form.locator('input[name=name]').fill(ROUND.name);
@@ -456,6 +457,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
   step('操作日志逐条列出每一步，日志链校验通过', async () => {
     const a = use('admin');
     await a.goto(`${BASE}/`);
+    await a.locator('nav details.admin-menu summary').click();
     await Promise.all([a.waitForURL((u) => u.pathname === '/admin/audit'), a.getByRole('link', { name: '操作日志' }).click()]);
     const ok = await a.locator('main p.flash', { hasText: '日志链校验通过' }).innerText();
     const pageCount = Number(ok.match(/共 (\d+) 条记录/)[1]);
