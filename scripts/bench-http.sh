@@ -53,16 +53,8 @@ for tool in curl wrk; do
 done
 
 # --- build -------------------------------------------------------------------------
-if [[ -n ${FAZHI_BIN:-} ]]; then
-  BIN=$FAZHI_BIN
-else
-  echo "== cargo build --release -p fazhi-cli" >&2
-  cargo build --release -p fazhi-cli
-  target_dir=${CARGO_TARGET_DIR:-target}
-  [[ $target_dir == /* ]] || target_dir="$PWD/$target_dir"
-  BIN="$target_dir/release/fazhi"
-fi
-[[ -x $BIN ]] || die "找不到可执行文件 $BIN"
+# shellcheck source=scripts/lib/release-bin.sh
+source scripts/lib/release-bin.sh  # the scripts run from the repository root
 
 # --- server ------------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fazhi-bench.XXXXXX")

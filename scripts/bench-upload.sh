@@ -46,16 +46,8 @@ done
 [[ -r /proc/self/status ]] || die "需要 Linux 的 /proc"
 
 # --- build -------------------------------------------------------------------------
-if [[ -n ${FAZHI_BIN:-} ]]; then
-  BIN=$FAZHI_BIN
-else
-  echo "== cargo build --release -p fazhi-cli" >&2
-  cargo build --release -p fazhi-cli
-  target_dir=${CARGO_TARGET_DIR:-target}
-  [[ $target_dir == /* ]] || target_dir="$PWD/$target_dir"
-  BIN="$target_dir/release/fazhi"
-fi
-[[ -x $BIN ]] || die "找不到可执行文件 $BIN"
+# shellcheck source=scripts/lib/release-bin.sh
+source scripts/lib/release-bin.sh  # the scripts run from the repository root
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fazhi-bench-upload.XXXXXX")
 SERVER_PID=""
