@@ -551,7 +551,6 @@ pub const AUDIT_ENTITIES: &[(&str, &str)] = &[
     ("progress_report", "工作进展"),
     ("evidence", "佐证材料"),
     ("blob", "文件"),
-    ("evidence_review", "材料审核"),
     ("rule_correction", "量化要求更正"),
     ("measurement", "填报数据"),
     ("ledger_case", "台账"),
@@ -776,7 +775,6 @@ mod tests {
         for entity in [
             "campaign_round",
             "progress_report",
-            "evidence_review",
             "rule_correction",
             "calendar_feed",
         ] {

@@ -237,7 +237,7 @@ async fn a_task_from_round_to_approval() {
         "轮次 #1<br><code class=\"code-note\">campaign_round</code>",
         "工作进展 #",
         "<option value=\"campaign_round\">轮次（campaign_round）</option>",
-        "<option value=\"evidence_review\">材料审核（evidence_review）</option>",
+        "<option value=\"evidence\">佐证材料（evidence）</option>",
         "<option value=\"supervision_notice\">督办单（supervision_notice）</option>",
         "data-code=\"task.return\"",
     ] {
