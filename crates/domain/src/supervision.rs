@@ -169,6 +169,15 @@ impl NoticeLevel {
         }
     }
 
+    /// CSS classes of a notice's box on the pages (colour by level).
+    pub fn box_class(self) -> &'static str {
+        match self {
+            NoticeLevel::Remind => "notice",
+            NoticeLevel::Warn => "notice warn-level",
+            NoticeLevel::Severe => "notice severe",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             NoticeLevel::Remind => "remind",

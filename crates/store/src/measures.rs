@@ -366,24 +366,9 @@ impl Store {
         let t = find_task(conn, task_id).await?;
         let node = node_of(conn, t.node_id).await?;
         let rules = rules_of_node(conn, &node).await?;
-        let history: Vec<StoredMeasurement> = measurement::Entity::find()
-            .filter(measurement::Column::TaskId.eq(t.id))
-            .order_by_desc(measurement::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(StoredMeasurement::from)
-            .collect();
-        let ledger = ledger_case::Entity::find()
-            .filter(ledger_case::Column::TaskId.eq(t.id))
-            .filter(ledger_case::Column::DeletedAt.is_null())
-            .order_by_asc(ledger_case::Column::StartedOn)
-            .order_by_asc(ledger_case::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(StoredLedgerCase::from)
-            .collect();
+        let (mut histories, mut ledgers) = measures_of_tasks(conn, &[t.id]).await?;
+        let history = histories.remove(&t.id).unwrap_or_default();
+        let ledger = ledgers.remove(&t.id).unwrap_or_default();
         let period_start = round_start(conn, t.round_id).await?;
         Ok(TaskMeasures {
             task_id,
@@ -418,34 +403,7 @@ impl Store {
                 nodes.insert(n.id, n);
             }
         }
-        let mut history: HashMap<i64, Vec<StoredMeasurement>> = HashMap::new();
-        let mut ledgers: HashMap<i64, Vec<StoredLedgerCase>> = HashMap::new();
-        for chunk in task_ids.chunks(500) {
-            for m in measurement::Entity::find()
-                .filter(measurement::Column::TaskId.is_in(chunk.to_vec()))
-                .order_by_desc(measurement::Column::Id)
-                .all(conn)
-                .await?
-            {
-                history
-                    .entry(m.task_id)
-                    .or_default()
-                    .push(StoredMeasurement::from(m));
-            }
-            for c in ledger_case::Entity::find()
-                .filter(ledger_case::Column::TaskId.is_in(chunk.to_vec()))
-                .filter(ledger_case::Column::DeletedAt.is_null())
-                .order_by_asc(ledger_case::Column::StartedOn)
-                .order_by_asc(ledger_case::Column::Id)
-                .all(conn)
-                .await?
-            {
-                ledgers
-                    .entry(c.task_id)
-                    .or_default()
-                    .push(StoredLedgerCase::from(c));
-            }
-        }
+        let (mut history, mut ledgers) = measures_of_tasks(conn, &task_ids).await?;
         let corrections = self.all_rule_corrections().await?;
         let mut sets: HashMap<i64, RuleSet> = HashMap::new();
         let mut out = Vec::with_capacity(tasks.len());
@@ -633,6 +591,47 @@ impl Store {
         tx.commit().await?;
         Ok(TaskId(t.id))
     }
+}
+
+/// Reported values (newest first) and live ledger cases (by start date) of the given tasks,
+/// by task id.
+async fn measures_of_tasks(
+    conn: &impl ConnectionTrait,
+    task_ids: &[i64],
+) -> StoreResult<(
+    HashMap<i64, Vec<StoredMeasurement>>,
+    HashMap<i64, Vec<StoredLedgerCase>>,
+)> {
+    let mut history: HashMap<i64, Vec<StoredMeasurement>> = HashMap::new();
+    let mut ledgers: HashMap<i64, Vec<StoredLedgerCase>> = HashMap::new();
+    // Bounded IN lists: SQLite and PostgreSQL both cap bound parameters.
+    for chunk in task_ids.chunks(500) {
+        for m in measurement::Entity::find()
+            .filter(measurement::Column::TaskId.is_in(chunk.to_vec()))
+            .order_by_desc(measurement::Column::Id)
+            .all(conn)
+            .await?
+        {
+            history
+                .entry(m.task_id)
+                .or_default()
+                .push(StoredMeasurement::from(m));
+        }
+        for c in ledger_case::Entity::find()
+            .filter(ledger_case::Column::TaskId.is_in(chunk.to_vec()))
+            .filter(ledger_case::Column::DeletedAt.is_null())
+            .order_by_asc(ledger_case::Column::StartedOn)
+            .order_by_asc(ledger_case::Column::Id)
+            .all(conn)
+            .await?
+        {
+            ledgers
+                .entry(c.task_id)
+                .or_default()
+                .push(StoredLedgerCase::from(c));
+        }
+    }
+    Ok((history, ledgers))
 }
 
 async fn round_start(conn: &impl ConnectionTrait, round_id: i64) -> StoreResult<NaiveDate> {

@@ -104,6 +104,19 @@ async fn notices_where(
         .collect()
 }
 
+/// The shipped arrangements plus `years`; a stored year that no longer merges is an error
+/// naming it.
+fn calendar_with(years: &[AddedCalendarYear]) -> StoreResult<HolidayCalendar> {
+    let mut cal = HolidayCalendar::china_builtin();
+    for y in years {
+        let corrupt = |e| StoreError::Corrupt(format!("{}年节假日安排：{e}", y.year));
+        cal.merge(&HolidayCalendar::parse_csv(&y.csv).map_err(corrupt)?)
+            .map_err(corrupt)?;
+        cal.declare_year(y.year);
+    }
+    Ok(cal)
+}
+
 impl Store {
     /// Issues a 督办单 for a task. When the task has an earlier notice, the new one must be
     /// of a higher level (escalation) and links to it; the same or a lower level is refused
@@ -195,12 +208,15 @@ impl Store {
             return Err(StoreError::invalid("该督办单已签收"));
         }
         let task_id = row.task_id;
-        let mut active: supervision_notice::ActiveModel = row.into();
-        active.acknowledged_at = Set(Some(now()));
-        active.acknowledged_by_user_id = Set(actor.user_id.map(|u| u.0));
-        active.acknowledged_by_name = Set(Some(actor.name.clone()));
-        active.ack_note = Set((!note.is_empty()).then_some(note));
-        let notice = Notice::try_from(active.update(conn).await?)?;
+        let acknowledge = |row: supervision_notice::Model, ack_note: Option<String>| {
+            let mut active: supervision_notice::ActiveModel = row.into();
+            active.acknowledged_at = Set(Some(now()));
+            active.acknowledged_by_user_id = Set(actor.user_id.map(|u| u.0));
+            active.acknowledged_by_name = Set(Some(actor.name.clone()));
+            active.ack_note = Set(ack_note);
+            active.update(conn)
+        };
+        let notice = Notice::try_from(acknowledge(row, (!note.is_empty()).then_some(note)).await?)?;
         // An escalated notice supersedes the earlier ones of the task: acknowledging it
         // settles them too, so the unit is not asked to sign each level.
         let earlier = supervision_notice::Entity::find()
@@ -211,12 +227,7 @@ impl Store {
             .await?;
         let also: Vec<i64> = earlier.iter().map(|n| n.id).collect();
         for n in earlier {
-            let mut a: supervision_notice::ActiveModel = n.into();
-            a.acknowledged_at = Set(Some(now()));
-            a.acknowledged_by_user_id = Set(actor.user_id.map(|u| u.0));
-            a.acknowledged_by_name = Set(Some(actor.name.clone()));
-            a.ack_note = Set(Some(format!("随督办单 #{id} 一并签收")));
-            a.update(conn).await?;
+            acknowledge(n, Some(format!("随督办单 #{id} 一并签收"))).await?;
         }
         append_audit(
             &tx,
@@ -280,15 +291,7 @@ impl Store {
     /// The working-day calendar in force: the shipped arrangements plus the years the
     /// office added. A stored year that no longer merges is an error naming it.
     pub async fn calendar(&self) -> StoreResult<HolidayCalendar> {
-        let mut cal = HolidayCalendar::china_builtin();
-        for y in self.added_calendar_years().await? {
-            let extra = HolidayCalendar::parse_csv(&y.csv)
-                .map_err(|e| StoreError::Corrupt(format!("{}年节假日安排：{e}", y.year)))?;
-            cal.merge(&extra)
-                .map_err(|e| StoreError::Corrupt(format!("{}年节假日安排：{e}", y.year)))?;
-            cal.declare_year(y.year);
-        }
-        Ok(cal)
+        calendar_with(&self.added_calendar_years().await?)
     }
 
     /// Adds (or, for a year the office added before, replaces) the arrangement of `year`.
@@ -322,19 +325,13 @@ impl Store {
             )));
         }
         // Must agree with the shipped data and the other added years.
-        let mut check = HolidayCalendar::china_builtin();
         let others: Vec<AddedCalendarYear> = self
             .added_calendar_years()
             .await?
             .into_iter()
             .filter(|y| y.year != year)
             .collect();
-        for y in &others {
-            if let Ok(c) = HolidayCalendar::parse_csv(&y.csv) {
-                let _ = check.merge(&c);
-            }
-        }
-        check
+        calendar_with(&others)?
             .merge(&parsed)
             .map_err(|e| StoreError::invalid(format!("与已有节假日数据冲突：{e}")))?;
         let text = parsed.to_csv();

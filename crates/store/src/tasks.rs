@@ -737,28 +737,28 @@ impl Store {
     /// The user's to-do lists in the active round, as of today (UTC), with the default
     /// warning period.
     pub async fn inbox(&self, user: &User) -> StoreResult<Inbox> {
+        let calendar = self.calendar().await?;
         self.inbox_on(
             user,
             today(),
+            &calendar,
             fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
         )
         .await
     }
 
-    /// [`Store::inbox`] as of `today`; "due soon" is within `warn_workdays` working days.
+    /// [`Store::inbox`] as of `today`; "due soon" is within `warn_workdays` working days of
+    /// `calendar` (the caller's, usually cached: see [`Store::calendar`]).
     pub async fn inbox_on(
         &self,
         user: &User,
         today: NaiveDate,
+        calendar: &fazhi_domain::calendar::HolidayCalendar,
         warn_workdays: u32,
     ) -> StoreResult<Inbox> {
         // Due dates before this day are "due soon": the light is yellow up to and including
         // the warn_workdays-th working day after today and the rest days that follow it.
-        let soon_before = match self
-            .calendar()
-            .await?
-            .add_workdays(today, warn_workdays.saturating_add(1))
-        {
+        let soon_before = match calendar.add_workdays(today, warn_workdays.saturating_add(1)) {
             Ok(day) => day,
             Err(_) => today
                 .checked_add_days(Days::new(u64::from(warn_workdays) + 1))

@@ -98,9 +98,10 @@ impl AppState {
         if let Some(n) = self.cache.at(generation).inbox_totals.get(&key).copied() {
             return Ok(n);
         }
+        let calendar = self.calendar().await?;
         let mut n = self
             .store
-            .inbox_on(user, today, self.config.warn_workdays)
+            .inbox_on(user, today, &calendar, self.config.warn_workdays)
             .await?
             .total();
         // 督办单 waiting for the unit's acknowledgement count as to-dos too.

@@ -705,18 +705,15 @@ struct InboxPage {
 }
 
 pub async fn inbox(State(state): State<AppState>, cu: CurrentUser) -> WebResult<impl IntoResponse> {
+    let cal = state.calendar().await?;
+    let warn = state.config.warn_workdays;
     let Inbox {
         to_sign,
         returned,
         due_soon,
         overdue,
         to_review,
-    } = state
-        .store
-        .inbox_on(&cu.user, today(), state.config.warn_workdays)
-        .await?;
-    let cal = state.calendar().await?;
-    let warn = state.config.warn_workdays;
+    } = state.store.inbox_on(&cu.user, today(), &cal, warn).await?;
     let sections = vec![
         (
             "已逾期",
