@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fazhi_import::ImportOutput;
-use fazhi_store::{Actor, Store};
+use fazhi_store::{Actor, NewUser, Store, UnitId, User, UserRole};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use sha2::{Digest, Sha256};
 
@@ -291,4 +291,23 @@ fn replaces_database_in_url() {
         "postgres://u:p@h/y?sslmode=disable"
     );
     assert_eq!(with_database("postgres://h:1", "z"), "postgres://h:1/z");
+}
+
+/// A user with a placeholder password hash (storage tests never log in).
+pub async fn user(s: &Store, username: &str, role: UserRole, unit: Option<UnitId>) -> User {
+    let id = s
+        .create_user(
+            NewUser {
+                username: username.into(),
+                display_name: format!("{username}的姓名"),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                role,
+                unit_id: unit,
+                must_change_password: false,
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    s.user(id).await.unwrap()
 }

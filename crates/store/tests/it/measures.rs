@@ -415,24 +415,7 @@ async fn calendar_years_can_be_added(db: Db) {
 
 async fn feed_tokens_are_replaced(db: Db) {
     let s = &db.store;
-    let admin_user = s.users().await.unwrap().into_iter().next();
-    let user = match admin_user {
-        Some(u) => u.id,
-        None => s
-            .create_user(
-                fazhi_store::NewUser {
-                    username: "feed".into(),
-                    display_name: "feed".into(),
-                    password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-                    role: fazhi_store::UserRole::Admin,
-                    unit_id: None,
-                    must_change_password: false,
-                },
-                &admin(),
-            )
-            .await
-            .unwrap(),
-    };
+    let user = user(s, "feed", fazhi_store::UserRole::Admin, None).await.id;
     let a = "a".repeat(64);
     let b = "b".repeat(64);
     s.set_feed_token(user, &a, &admin()).await.unwrap();
@@ -452,21 +435,7 @@ async fn inbox_due_soon_counts_working_days(db: Db) {
     import_county(s).await;
     open(s).await;
     let unit = unit_id(s, "县司法局").await;
-    let id = s
-        .create_user(
-            fazhi_store::NewUser {
-                username: "sifa".into(),
-                display_name: "司法局联络员".into(),
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-                role: fazhi_store::UserRole::Liaison,
-                unit_id: Some(unit),
-                must_change_password: false,
-            },
-            &admin(),
-        )
-        .await
-        .unwrap();
-    let liaison = s.user(id).await.unwrap();
+    let liaison = user(s, "sifa", fazhi_store::UserRole::Liaison, Some(unit)).await;
     let t = task(s, "25", "县司法局").await;
     // Due 2025-10-10 (Fri). On 2025-09-30 ten calendar days remain but only two working
     // days (10-09, 10-10): due soon. On 2025-09-26 five working days remain: not yet.
@@ -474,13 +443,20 @@ async fn inbox_due_soon_counts_working_days(db: Db) {
         .await
         .unwrap();
     let soon = |inbox: fazhi_store::Inbox| inbox.due_soon.iter().any(|x| x.id == t.id);
+    let cal = s.calendar().await.unwrap();
     assert!(soon(
-        s.inbox_on(&liaison, date(2025, 9, 30), 3).await.unwrap()
+        s.inbox_on(&liaison, date(2025, 9, 30), &cal, 3)
+            .await
+            .unwrap()
     ));
     assert!(!soon(
-        s.inbox_on(&liaison, date(2025, 9, 26), 3).await.unwrap()
+        s.inbox_on(&liaison, date(2025, 9, 26), &cal, 3)
+            .await
+            .unwrap()
     ));
     assert!(soon(
-        s.inbox_on(&liaison, date(2025, 9, 26), 5).await.unwrap()
+        s.inbox_on(&liaison, date(2025, 9, 26), &cal, 5)
+            .await
+            .unwrap()
     ));
 }

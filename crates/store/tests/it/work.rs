@@ -7,8 +7,8 @@ use fazhi_domain::framework::Role;
 use fazhi_store::evidence::check_url;
 use fazhi_store::{
     Actor, ActorRole, AuditFilter, EvidenceContent, EvidenceKind, NewEvidence, NewReport, NewRound,
-    NewUser, OpenRoundSummary, RoundId, Score, Store, StoreError, TaskAction, TaskFilter,
-    TaskStatus, TaskSummary, UnitId, User, UserRole, Verdict,
+    OpenRoundSummary, RoundId, Score, Store, StoreError, TaskAction, TaskFilter, TaskStatus,
+    TaskSummary, User, UserRole, Verdict,
 };
 
 use crate::common::*;
@@ -54,24 +54,6 @@ async fn open(s: &Store) -> OpenRoundSummary {
     s.open_round(new_round("2026年度", None, None), &admin())
         .await
         .unwrap()
-}
-
-async fn user(s: &Store, username: &str, role: UserRole, unit: Option<UnitId>) -> User {
-    let id = s
-        .create_user(
-            NewUser {
-                username: username.into(),
-                display_name: format!("{username}的姓名"),
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-                role,
-                unit_id: unit,
-                must_change_password: false,
-            },
-            &admin(),
-        )
-        .await
-        .unwrap();
-    s.user(id).await.unwrap()
 }
 
 async fn liaison(s: &Store, username: &str, unit: &str) -> User {
@@ -1634,7 +1616,10 @@ async fn inbox_lists_what_to_do(db: Db) {
     )
     .await
     .unwrap();
-    let inbox = s.inbox_on(&lead, day, 3).await.unwrap();
+    let inbox = s
+        .inbox_on(&lead, day, &s.calendar().await.unwrap(), 3)
+        .await
+        .unwrap();
     assert_eq!(
         inbox.due_soon.iter().map(|t| t.id).collect::<Vec<_>>(),
         [t4.id]
@@ -1656,7 +1641,10 @@ async fn inbox_lists_what_to_do(db: Db) {
             .await
             .unwrap();
     }
-    let inbox = s.inbox_on(&lead, day, 3).await.unwrap();
+    let inbox = s
+        .inbox_on(&lead, day, &s.calendar().await.unwrap(), 3)
+        .await
+        .unwrap();
     assert_eq!(
         inbox.to_review.iter().map(|t| t.id).collect::<Vec<_>>(),
         [t15co.id]

@@ -300,3 +300,66 @@ impl Client {
 
 /// Shared across tests that only read: one library-loaded database is enough.
 pub type Shared = Arc<App>;
+
+/// The id of the task numbered `code` in a task list page (rows link as
+/// `<a href="/tasks/ID">CODE</a>`).
+pub fn task_id_for(html: &str, code: &str) -> Option<i64> {
+    let needle = format!("\">{code}</a></td>");
+    let end = html.find(&needle)?;
+    let start = html[..end].rfind("/tasks/")? + "/tasks/".len();
+    html[start..end].parse().ok()
+}
+
+/// The number right after the first `prefix` on a page, e.g. an id in `/ledger/12/delete`.
+pub fn number_after(html: &str, prefix: &str) -> i64 {
+    let at = html.find(prefix).unwrap_or_else(|| panic!("no {prefix}")) + prefix.len();
+    html[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+/// Every file below `dir` (none when it does not exist).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+impl Client {
+    /// As an admin: opens a round named `name` for the calendar year `year`.
+    pub async fn open_round(&mut self, name: &str, year: i32) {
+        let r = self
+            .post(
+                "/admin/rounds",
+                &[
+                    ("name", name),
+                    ("starts_on", &format!("{year}-01-01")),
+                    ("ends_on", &format!("{year}-12-31")),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    }
+
+    /// The id of the task numbered `code` in this user's task list.
+    pub async fn task_id(&mut self, code: &str) -> i64 {
+        let list = self.get("/tasks").await;
+        task_id_for(&list.text, code).unwrap_or_else(|| panic!("没有第{code}项的任务"))
+    }
+}

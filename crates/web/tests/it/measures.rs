@@ -5,14 +5,7 @@
 use axum::http::StatusCode;
 use fazhi_store::UserRole;
 
-use crate::{App, Client};
-
-fn task_id_for(html: &str, code: &str) -> Option<i64> {
-    let needle = format!("\">{code}</a></td>");
-    let end = html.find(&needle)?;
-    let start = html[..end].rfind("/tasks/")? + "/tasks/".len();
-    html[start..end].parse().ok()
-}
+use crate::{App, number_after, task_id_for};
 
 /// Every `name="rule_key" value="…"` of a task page, in order.
 fn rule_keys(html: &str) -> Vec<String> {
@@ -24,30 +17,6 @@ fn rule_keys(html: &str) -> Vec<String> {
         .collect()
 }
 
-fn number_after(html: &str, prefix: &str) -> i64 {
-    let at = html.find(prefix).unwrap_or_else(|| panic!("no {prefix}")) + prefix.len();
-    html[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap()
-}
-
-async fn open_round(admin: &mut Client) {
-    let r = admin
-        .post(
-            "/admin/rounds",
-            &[
-                ("name", "2026年度创建工作"),
-                ("starts_on", "2026-01-01"),
-                ("ends_on", "2026-12-31"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-}
-
 #[tokio::test]
 async fn ledger_values_verdicts_and_overview() {
     let app = App::new().await;
@@ -56,9 +25,9 @@ async fn ledger_values_verdicts_and_overview() {
     app.user("caizheng", UserRole::Liaison, Some("县财政局"))
         .await;
     let mut admin = app.login("boss").await;
-    open_round(&mut admin).await;
+    admin.open_round("2026年度创建工作", 2026).await;
     let mut sifa = app.login("sifa").await;
-    let id = task_id_for(&sifa.get("/tasks").await.text, "25").unwrap();
+    let id = sifa.task_id("25").await;
     let t = format!("/tasks/{id}");
 
     // Before signing: the rules are shown, nothing reported, no forms.
@@ -196,7 +165,7 @@ async fn office_corrects_rules_and_they_count() {
     app.user("boss", UserRole::Admin, None).await;
     app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
     let mut admin = app.login("boss").await;
-    open_round(&mut admin).await;
+    admin.open_round("2026年度创建工作", 2026).await;
     let tasks = admin.get("/tasks").await;
     let id = task_id_for(&tasks.text, "25").unwrap();
     let task_page = admin.get(&format!("/tasks/{id}")).await;
@@ -308,8 +277,8 @@ async fn notices_are_issued_escalated_and_acknowledged() {
     app.user("caizheng", UserRole::Liaison, Some("县财政局"))
         .await;
     let mut admin = app.login("boss").await;
-    open_round(&mut admin).await;
-    let id = task_id_for(&admin.get("/tasks").await.text, "25").unwrap();
+    admin.open_round("2026年度创建工作", 2026).await;
+    let id = admin.task_id("25").await;
     let t = format!("/tasks/{id}");
     let mut sifa = app.login("sifa").await;
 
@@ -396,7 +365,7 @@ async fn due_date_for_all_units_of_an_indicator() {
     let app = App::new().await;
     app.user("boss", UserRole::Admin, None).await;
     let mut admin = app.login("boss").await;
-    open_round(&mut admin).await;
+    admin.open_round("2026年度创建工作", 2026).await;
     let list = admin.get("/tasks").await;
     // Item 5 has two units: 县行政审批服务局 and 县市场监督管理局.
     let id = task_id_for(&list.text, "5").unwrap();

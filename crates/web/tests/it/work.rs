@@ -3,19 +3,11 @@
 use axum::http::StatusCode;
 use fazhi_store::UserRole;
 
-use crate::App;
+use crate::{App, files_under, number_after, task_id_for};
 
 /// `%PDF` magic so the file store sniffs it as a PDF.
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-
-fn task_id_for(html: &str, code: &str) -> Option<i64> {
-    // Rows link as <a href="/tasks/ID">CODE</a>.
-    let needle = format!("\">{code}</a></td>");
-    let end = html.find(&needle)?;
-    let start = html[..end].rfind("/tasks/")? + "/tasks/".len();
-    html[start..end].parse().ok()
-}
 
 #[tokio::test]
 async fn a_task_from_round_to_approval() {
@@ -125,13 +117,7 @@ async fn a_task_from_round_to_approval() {
     assert!(page.text.contains("兰司发〔2027〕1号"));
     assert!(page.text.contains("application/pdf"));
     assert!(page.text.contains("已完成规范性文件合法性审核台账"));
-    let file_at = page.text.find("/evidence/").unwrap() + "/evidence/".len();
-    let evidence: i64 = page.text[file_at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .unwrap();
+    let evidence = number_after(&page.text, "/evidence/");
     let dl = sifa.get(&format!("/evidence/{evidence}/file")).await;
     assert_eq!(dl.status, StatusCode::OK);
     assert_eq!(dl.text.as_bytes(), PDF);
@@ -264,19 +250,9 @@ async fn uploads_are_limited_and_deduplicated() {
     app.user("boss", UserRole::Admin, None).await;
     app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
     let mut admin = app.login("boss").await;
-    admin
-        .post(
-            "/admin/rounds",
-            &[
-                ("name", "2027"),
-                ("starts_on", "2027-01-01"),
-                ("ends_on", "2027-12-31"),
-            ],
-        )
-        .await;
+    admin.open_round("2027", 2027).await;
     let mut sifa = app.login("sifa").await;
-    let list = sifa.get("/tasks").await;
-    let id = task_id_for(&list.text, "4").unwrap();
+    let id = sifa.task_id("4").await;
     let t = format!("/tasks/{id}");
     sifa.post(&format!("{t}/action"), &[("action", "sign")])
         .await;
@@ -313,24 +289,8 @@ async fn uploads_are_limited_and_deduplicated() {
         .filter_map(|e| e.current().and_then(|v| v.blob_sha256.clone()))
         .collect();
     assert_eq!(shas[0], shas[1]);
-    let objects = walk(&app.files_dir());
+    let objects = files_under(&app.files_dir()).len();
     assert_eq!(objects, 1, "one stored object for the same content");
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| {
-                    if e.path().is_dir() {
-                        walk(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -341,19 +301,9 @@ async fn evidence_gets_new_versions_and_keeps_old_ones() {
     app.user("caizheng", UserRole::Liaison, Some("县财政局"))
         .await;
     let mut admin = app.login("boss").await;
-    admin
-        .post(
-            "/admin/rounds",
-            &[
-                ("name", "2027"),
-                ("starts_on", "2027-01-01"),
-                ("ends_on", "2027-12-31"),
-            ],
-        )
-        .await;
+    admin.open_round("2027", 2027).await;
     let mut sifa = app.login("sifa").await;
-    let list = sifa.get("/tasks").await;
-    let id = task_id_for(&list.text, "4").unwrap();
+    let id = sifa.task_id("4").await;
     let t = format!("/tasks/{id}");
     sifa.post(&format!("{t}/action"), &[("action", "sign")])
         .await;
@@ -366,13 +316,7 @@ async fn evidence_gets_new_versions_and_keeps_old_ones() {
     )
     .await;
     let page = sifa.get(&t).await;
-    let at = page.text.find("/evidence/").unwrap() + "/evidence/".len();
-    let evidence: i64 = page.text[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .unwrap();
+    let evidence = number_after(&page.text, "/evidence/");
     let v2: &[u8] = b"%PDF-1.4\n% version 2\n%%EOF\n";
     let r = sifa
         .upload(&format!("/evidence/{evidence}/replace"), "v2.pdf", v2)
@@ -414,17 +358,6 @@ async fn evidence_gets_new_versions_and_keeps_old_ones() {
     );
 }
 
-/// The first evidence id linked from a task page.
-fn first_evidence_id(html: &str) -> i64 {
-    let at = html.find("/evidence/").expect("an evidence item") + "/evidence/".len();
-    html[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn link_evidence_is_replaced_by_a_new_link() {
     let app = App::new().await;
@@ -433,19 +366,9 @@ async fn link_evidence_is_replaced_by_a_new_link() {
     app.user("caizheng", UserRole::Liaison, Some("县财政局"))
         .await;
     let mut admin = app.login("boss").await;
-    admin
-        .post(
-            "/admin/rounds",
-            &[
-                ("name", "2027"),
-                ("starts_on", "2027-01-01"),
-                ("ends_on", "2027-12-31"),
-            ],
-        )
-        .await;
+    admin.open_round("2027", 2027).await;
     let mut sifa = app.login("sifa").await;
-    let list = sifa.get("/tasks").await;
-    let id = task_id_for(&list.text, "4").unwrap();
+    let id = sifa.task_id("4").await;
     let t = format!("/tasks/{id}");
     sifa.post(&format!("{t}/action"), &[("action", "sign")])
         .await;
@@ -462,7 +385,7 @@ async fn link_evidence_is_replaced_by_a_new_link() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = sifa.get(&t).await;
-    let evidence = first_evidence_id(&page.text);
+    let evidence = number_after(&page.text, "/evidence/");
     let relink = format!("/evidence/{evidence}/relink");
     assert!(
         page.text.contains(&format!("action=\"{relink}\"")),
@@ -588,19 +511,9 @@ async fn downloads_answer_range_requests() {
     app.user("caizheng", UserRole::Liaison, Some("县财政局"))
         .await;
     let mut admin = app.login("boss").await;
-    admin
-        .post(
-            "/admin/rounds",
-            &[
-                ("name", "2027"),
-                ("starts_on", "2027-01-01"),
-                ("ends_on", "2027-12-31"),
-            ],
-        )
-        .await;
+    admin.open_round("2027", 2027).await;
     let mut sifa = app.login("sifa").await;
-    let list = sifa.get("/tasks").await;
-    let id = task_id_for(&list.text, "4").unwrap();
+    let id = sifa.task_id("4").await;
     let t = format!("/tasks/{id}");
     sifa.post(&format!("{t}/action"), &[("action", "sign")])
         .await;
@@ -612,7 +525,7 @@ async fn downloads_answer_range_requests() {
         PDF,
     )
     .await;
-    let evidence = first_evidence_id(&sifa.get(&t).await.text);
+    let evidence = number_after(&sifa.get(&t).await.text, "/evidence/");
     let file = format!("/evidence/{evidence}/file");
     let size = PDF.len();
     let header =
