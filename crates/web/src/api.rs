@@ -10,9 +10,9 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
+use crate::access::{CountyReader, can_view_unit};
 use crate::error::{ApiResult, WebError};
 use crate::session::CurrentUser;
-use crate::views::{can_view_unit, require_overview};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -203,8 +203,10 @@ fn unit_dto(u: fazhi_store::UnitSummary) -> UnitDto {
 
 /// All units with their load (admins and observers).
 #[utoipa::path(get, path = "/api/v1/units", responses((status = 200, body = Vec<UnitDto>), (status = 403, body = ErrorDto)))]
-async fn units(State(state): State<AppState>, cu: CurrentUser) -> ApiResult<Json<Vec<UnitDto>>> {
-    require_overview(&cu.user)?;
+async fn units(
+    State(state): State<AppState>,
+    CountyReader(_): CountyReader,
+) -> ApiResult<Json<Vec<UnitDto>>> {
     Ok(Json(
         state
             .store

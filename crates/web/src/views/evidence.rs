@@ -1,21 +1,153 @@
-//! Evidence files: streamed uploads (never buffered whole; hashed on the way to the file
-//! store) and streamed downloads, both behind the task's access rules.
+//! 佐证材料: files (streamed into the file store) and web links added to a task, new
+//! versions of either, review by the office or the lead unit, deletion, and downloads
+//! that answer Range requests.
 
+use axum::Form;
 use axum::body::Body;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use fazhi_domain::task::ActorRole;
+use chrono::NaiveDate;
 use fazhi_files::{FileError, sanitize_file_name};
-use fazhi_store::{EvidenceContent, EvidenceId, TaskId};
+use fazhi_store::{EvidenceContent, NewEvidence, Verdict};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
-use super::flash;
-use super::work::{evidence_access, new_evidence, opt_date, task_access};
 use crate::AppState;
+use crate::access::{EvidenceReviewer, EvidenceUnit, EvidenceViewer, TaskUnit, TaskViewer};
 use crate::error::{WebError, WebResult};
-use crate::session::CurrentUser;
+use crate::http_range::{RangeRequest, parse_range};
+use crate::views::{flash, opt_date};
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    title: String,
+    doc_number: Option<String>,
+    doc_date: Option<String>,
+    url: String,
+    published_on: Option<String>,
+}
+
+pub(crate) fn new_evidence(
+    title: String,
+    doc_number: Option<String>,
+    doc_date: Option<NaiveDate>,
+) -> NewEvidence {
+    NewEvidence {
+        title,
+        doc_number: doc_number
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        doc_date,
+    }
+}
+
+pub async fn add_link(
+    State(state): State<AppState>,
+    TaskUnit(TaskViewer { cu, task: id, .. }): TaskUnit,
+    Form(f): Form<LinkForm>,
+) -> WebResult<Response> {
+    let meta = new_evidence(f.title, f.doc_number, opt_date(&f.doc_date, "成文日期")?);
+    state
+        .store
+        .add_evidence(
+            id,
+            meta,
+            EvidenceContent::Link {
+                url: f.url.trim().to_string(),
+                published_on: opt_date(&f.published_on, "发布日期")?,
+            },
+            &cu.user.actor(),
+        )
+        .await?;
+    flash(&state, &cu, "网页链接已添加为佐证材料").await?;
+    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RelinkForm {
+    url: String,
+    published_on: Option<String>,
+}
+
+/// Replace a link evidence item by a new link (a new version; earlier ones stay listed).
+pub async fn relink(
+    State(state): State<AppState>,
+    EvidenceUnit(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceUnit,
+    Form(f): Form<RelinkForm>,
+) -> WebResult<Response> {
+    let published_on = opt_date(&f.published_on, "发布日期")?;
+    let url = fazhi_store::evidence::check_url(&f.url)?;
+    let current = state.store.evidence(id).await?;
+    if current
+        .current()
+        .is_some_and(|v| v.url.as_deref() == Some(url.as_str()) && v.published_on == published_on)
+    {
+        return Err(WebError::BadRequest(
+            "网址和发布日期都与当前版本相同，无需更新".into(),
+        ));
+    }
+    let version = state
+        .store
+        .replace_link_evidence(id, &url, published_on, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已更换链接，作为第{version}版，此前的版本仍可查阅"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    verdict: String,
+    note: Option<String>,
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    EvidenceReviewer(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceReviewer,
+    Form(f): Form<ReviewForm>,
+) -> WebResult<Response> {
+    let verdict = match f.verdict.as_str() {
+        "ok" => Verdict::Ok,
+        "needs_more" => Verdict::NeedsMore,
+        other => return Err(WebError::BadRequest(format!("不认识的审核结论“{other}”"))),
+    };
+    let note = f.note.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    state
+        .store
+        .review_evidence(id, verdict, note, &cu.user.actor())
+        .await?;
+    flash(&state, &cu, "审核意见已保存").await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    EvidenceUnit(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceUnit,
+) -> WebResult<Response> {
+    state.store.delete_evidence(id, &cu.user.actor()).await?;
+    flash(&state, &cu, "佐证材料已删除（历史版本仍保留在日志中）").await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
 
 impl From<FileError> for WebError {
     fn from(e: FileError) -> Self {
@@ -58,14 +190,9 @@ async fn store_file(
 /// into the store.
 pub async fn upload(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
+    TaskUnit(TaskViewer { cu, task, .. }): TaskUnit,
     mut multipart: Multipart,
 ) -> WebResult<Response> {
-    let task = TaskId(id);
-    if task_access(&state, &cu.user, task).await? != ActorRole::ResponsibleUnit {
-        return Err(WebError::Forbidden("只有本单位可以提交佐证材料".into()));
-    }
     // Refuse before reading the body: a refused upload must not leave a stored file.
     state.store.ensure_accepts_material(task).await?;
     let (mut title, mut doc_number, mut doc_date) = (String::new(), None, None);
@@ -119,17 +246,14 @@ pub async fn upload(
 /// Replace an evidence item's file with a new version; earlier versions stay readable.
 pub async fn replace(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
+    EvidenceUnit(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceUnit,
     mut multipart: Multipart,
 ) -> WebResult<Response> {
-    let id = EvidenceId(id);
-    let (task, role) = evidence_access(&state, &cu.user, id).await?;
-    if role != ActorRole::ResponsibleUnit {
-        return Err(WebError::Forbidden(
-            "只有本单位可以更新自己的佐证材料".into(),
-        ));
-    }
     state.store.ensure_accepts_material(task).await?;
     let mut stored = None;
     while let Some(field) = multipart
@@ -192,64 +316,17 @@ pub fn previewable(content_type: &str) -> bool {
     )
 }
 
-/// What a `Range` request header asks of a file of `size` bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RangeRequest {
-    /// No usable range (none, another unit, several ranges): the whole file, 200.
-    Full,
-    /// One satisfiable range, half-open and within the file: 206.
-    Partial(std::ops::Range<u64>),
-    /// A malformed byte range or one that lies outside the file: 416.
-    Unsatisfiable,
-}
-
-/// Reads a `Range` header (RFC 9110 §14.2) for a file of `size` bytes: `bytes=a-b`,
-/// `bytes=a-` and `bytes=-n` are served; several ranges are answered with the whole file.
-pub fn parse_range(header: &str, size: u64) -> RangeRequest {
-    let header = header.trim();
-    let Some((unit, spec)) = header.split_once('=') else {
-        return RangeRequest::Full;
-    };
-    if !unit.trim().eq_ignore_ascii_case("bytes") {
-        // A unit we do not understand is ignored.
-        return RangeRequest::Full;
-    }
-    if spec.contains(',') {
-        return RangeRequest::Full;
-    }
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return RangeRequest::Unsatisfiable;
-    };
-    let digits = |s: &str| -> Option<Option<u64>> {
-        match s.trim() {
-            "" => Some(None),
-            d if d.bytes().all(|b| b.is_ascii_digit()) => d.parse().ok().map(Some),
-            _ => None,
-        }
-    };
-    let (Some(first), Some(last)) = (digits(first), digits(last)) else {
-        return RangeRequest::Unsatisfiable;
-    };
-    match (first, last) {
-        // bytes=-n: the last n bytes.
-        (None, Some(n)) if n > 0 && size > 0 => RangeRequest::Partial(size.saturating_sub(n)..size),
-        (Some(a), None) if a < size => RangeRequest::Partial(a..size),
-        (Some(a), Some(b)) if a <= b && a < size => {
-            RangeRequest::Partial(a..b.saturating_add(1).min(size))
-        }
-        _ => RangeRequest::Unsatisfiable,
-    }
-}
-
 pub async fn download(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
+    EvidenceViewer {
+        cu: _,
+        evidence: id,
+        task: _,
+        role: _,
+    }: EvidenceViewer,
     Query(q): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> WebResult<Response> {
-    let id = EvidenceId(id);
-    evidence_access(&state, &cu.user, id).await?;
     let e = state.store.evidence(id).await?;
     let wanted = q.version.unwrap_or(e.current_version);
     let v = e
@@ -347,49 +424,4 @@ pub async fn download(
         HeaderValue::from_static("private, no-store"),
     );
     Ok(resp)
-}
-
-/// Sizes as people read them.
-pub fn human_size(bytes: &u64) -> String {
-    fazhi_files::human_size(*bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{RangeRequest, parse_range};
-
-    #[test]
-    fn ranges_are_read_as_rfc_9110_says() {
-        use RangeRequest::*;
-        let cases: &[(&str, u64, RangeRequest)] = &[
-            ("bytes=0-0", 10, Partial(0..1)),
-            ("bytes=0-9", 10, Partial(0..10)),
-            ("bytes=2-5", 10, Partial(2..6)),
-            ("bytes=2-500", 10, Partial(2..10)),
-            ("bytes=9-", 10, Partial(9..10)),
-            ("bytes=-3", 10, Partial(7..10)),
-            ("bytes=-30", 10, Partial(0..10)),
-            ("BYTES = 1-2", 10, Partial(1..3)),
-            ("bytes=10-", 10, Unsatisfiable),
-            ("bytes=10-20", 10, Unsatisfiable),
-            ("bytes=5-3", 10, Unsatisfiable),
-            ("bytes=-0", 10, Unsatisfiable),
-            ("bytes=-", 10, Unsatisfiable),
-            ("bytes=a-b", 10, Unsatisfiable),
-            ("bytes=+1-2", 10, Unsatisfiable),
-            ("bytes=1", 10, Unsatisfiable),
-            ("bytes=99999999999999999999999-", 10, Unsatisfiable),
-            ("bytes=0-", 0, Unsatisfiable),
-            ("bytes=0-1,4-5", 10, Full),
-            ("items=0-1", 10, Full),
-            ("garbage", 10, Full),
-        ];
-        for (header, size, want) in cases {
-            assert_eq!(
-                &parse_range(header, *size),
-                want,
-                "{header} of {size} bytes"
-            );
-        }
-    }
 }
