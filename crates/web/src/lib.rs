@@ -256,7 +256,7 @@ pub fn router(state: AppState) -> Router {
         .merge(management);
     Router::new()
         .merge(pages)
-        .nest("/api/v1", api::router())
+        .merge(api::router())
         .route("/static/{*path}", get(static_files::serve))
         .route("/healthz", get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(
