@@ -225,6 +225,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/units/{id}/members", post(admin::units::set_members))
         .route(
+            "/admin/units/{id}/disable",
+            post(admin::units::set_disabled),
+        )
+        .route(
             "/admin/users",
             get(admin::users::list).post(admin::users::create),
         )

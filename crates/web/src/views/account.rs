@@ -68,7 +68,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<TokenId>,
     _headers: HeaderMap,
 ) -> WebResult<Response> {
     let mine = state
@@ -76,14 +76,11 @@ pub async fn revoke_token(
         .api_tokens(cu.user.id)
         .await?
         .iter()
-        .any(|t| t.id == TokenId(id));
+        .any(|t| t.id == id);
     if !mine {
         return Err(WebError::NotFound("未找到该令牌".into()));
     }
-    state
-        .store
-        .revoke_api_token(TokenId(id), &cu.user.actor())
-        .await?;
+    state.store.revoke_api_token(id, &cu.user.actor()).await?;
     flash(&state, &cu, "令牌已作废").await?;
     Ok(Redirect::to("/account/tokens").into_response())
 }

@@ -286,7 +286,7 @@ async fn unit_name(state: &AppState, id: UnitId) -> WebResult<String> {
 pub async fn assign(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<NodeId>,
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
     let role = if form.role.as_deref() == Some("lead") {
@@ -295,10 +295,7 @@ pub async fn assign(
         Role::Co
     };
     let unit = UnitId(form.unit_id);
-    state
-        .store
-        .assign(NodeId(id), unit, role, &cu.user.actor())
-        .await?;
+    state.store.assign(id, unit, role, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
     flash(&state, &cu, format!("已将{name}设为{}单位", role.label())).await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
@@ -307,14 +304,11 @@ pub async fn assign(
 pub async fn unassign(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<NodeId>,
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
     let unit = UnitId(form.unit_id);
-    state
-        .store
-        .unassign(NodeId(id), unit, &cu.user.actor())
-        .await?;
+    state.store.unassign(id, unit, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
     flash(&state, &cu, format!("已取消{name}的责任")).await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
@@ -323,14 +317,11 @@ pub async fn unassign(
 pub async fn set_lead(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<NodeId>,
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
     let unit = UnitId(form.unit_id);
-    state
-        .store
-        .set_lead(NodeId(id), unit, &cu.user.actor())
-        .await?;
+    state.store.set_lead(id, unit, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
     flash(&state, &cu, format!("已将{name}设为牵头单位")).await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())

@@ -35,9 +35,9 @@ struct UnitEditPage {
 pub async fn form(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UnitId>,
 ) -> WebResult<impl IntoResponse> {
-    let unit = state.store.unit(UnitId(id)).await?;
+    let unit = state.store.unit(id).await?;
     let candidates = if unit.kind == UnitKind::Group {
         state
             .store
@@ -86,13 +86,13 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UnitId>,
     Form(form): Form<UnitForm>,
 ) -> WebResult<Response> {
     let kind = parse_kind(&form.kind)?;
     state
         .store
-        .update_unit(UnitId(id), &form.name, kind, &cu.user.actor())
+        .update_unit(id, &form.name, kind, &cu.user.actor())
         .await?;
     flash(&state, &cu, "单位信息已保存").await?;
     Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())
@@ -106,12 +106,12 @@ pub struct AliasForm {
 pub async fn add_alias(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UnitId>,
     Form(form): Form<AliasForm>,
 ) -> WebResult<Response> {
     state
         .store
-        .add_alias(UnitId(id), &form.alias, &cu.user.actor())
+        .add_alias(id, &form.alias, &cu.user.actor())
         .await?;
     flash(&state, &cu, format!("已添加别名“{}”", form.alias.trim())).await?;
     Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())
@@ -120,12 +120,12 @@ pub async fn add_alias(
 pub async fn remove_alias(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UnitId>,
     Form(form): Form<AliasForm>,
 ) -> WebResult<Response> {
     state
         .store
-        .remove_alias(UnitId(id), &form.alias, &cu.user.actor())
+        .remove_alias(id, &form.alias, &cu.user.actor())
         .await?;
     flash(&state, &cu, format!("已删除别名“{}”", form.alias.trim())).await?;
     Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())
@@ -134,7 +134,7 @@ pub async fn remove_alias(
 pub async fn set_members(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UnitId>,
     body: axum::body::Bytes,
 ) -> WebResult<Response> {
     // Checkbox lists repeat the field name: read the pairs directly.
@@ -147,12 +147,43 @@ pub async fn set_members(
         .collect();
     state
         .store
-        .set_group_members(UnitId(id), &members, &cu.user.actor())
+        .set_group_members(id, &members, &cu.user.actor())
         .await?;
     flash(
         &state,
         &cu,
         format!("已保存成员单位（{}个）", members.len()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DisableUnitForm {
+    /// `1` to disable, `0` to enable again.
+    disabled: String,
+}
+
+/// Disable a unit (it gets no new assignments; its work stays) or enable it again.
+pub async fn set_disabled(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    Path(id): Path<UnitId>,
+    Form(form): Form<DisableUnitForm>,
+) -> WebResult<Response> {
+    let disabled = form.disabled == "1";
+    state
+        .store
+        .set_unit_disabled(id, disabled, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        if disabled {
+            "已停用该单位：不再分派新的指标，已有的责任和工作记录保留"
+        } else {
+            "已重新启用该单位"
+        },
     )
     .await?;
     Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())

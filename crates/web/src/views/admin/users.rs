@@ -110,9 +110,9 @@ pub async fn create(
 pub async fn reset_password(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> WebResult<Response> {
-    let user = state.store.user(UserId(id)).await?;
+    let user = state.store.user(id).await?;
     let first = password::generate()?;
     let hash = hash_blocking(first.clone()).await?;
     state
@@ -139,16 +139,16 @@ pub struct DisableForm {
 pub async fn set_disabled(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<DisableForm>,
 ) -> WebResult<Response> {
     let disabled = form.disabled == "true";
-    if UserId(id) == cu.user.id && disabled {
+    if id == cu.user.id && disabled {
         return Err(WebError::BadRequest("不能停用自己的账号".into()));
     }
     state
         .store
-        .set_disabled(UserId(id), disabled, &cu.user.actor())
+        .set_disabled(id, disabled, &cu.user.actor())
         .await?;
     flash(
         &state,
