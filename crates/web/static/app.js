@@ -31,3 +31,17 @@ document.addEventListener("click", function (e) {
     done();
   }
 });
+
+// A filter that applies as soon as it is chosen: <select data-autosubmit>.
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();
+});
+
+// The 菜单 button on narrow screens opens and closes the navigation.
+document.addEventListener("click", function (e) {
+  var b = e.target.closest("[data-menu]");
+  if (!b) return;
+  var nav = b.closest("nav");
+  var open = nav.classList.toggle("open");
+  b.setAttribute("aria-expanded", open ? "true" : "false");
+});
