@@ -1,7 +1,7 @@
 //! `fazhi import FILE`: parse a responsibility-division table and print it.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -36,7 +36,7 @@ pub fn load(
     input_format: Option<&str>,
     errata: Option<&PathBuf>,
 ) -> Result<ImportOutput> {
-    let bytes = std::fs::read(file).with_context(|| format!("无法读取文件 {}", file.display()))?;
+    let bytes = read_bounded(file)?;
     let format = match input_format {
         Some(name) => Some(
             InputFormat::parse_name(name)
@@ -58,6 +58,25 @@ pub fn load(
         errata::apply(&mut out, &list).with_context(|| path.display().to_string())?;
     }
     Ok(out)
+}
+
+/// The file's bytes, refused before reading when over the importer's size limit; the
+/// `take` covers files whose size is not known beforehand (pipes, devices).
+fn read_bounded(file: &Path) -> Result<Vec<u8>> {
+    let context = || format!("无法读取文件 {}", file.display());
+    let handle = std::fs::File::open(file).with_context(context)?;
+    let limit = fazhi_import::limits::MAX_FILE_BYTES as u64;
+    let size = handle.metadata().with_context(context)?.len();
+    if size > limit {
+        return Err(fazhi_import::limits::LimitError::FileTooLarge { size, limit })
+            .with_context(|| format!("{} 不能作为指标表读取", file.display()));
+    }
+    let mut bytes = Vec::new();
+    handle
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(context)?;
+    Ok(bytes)
 }
 
 pub fn run(args: &ImportArgs) -> Result<ExitCode> {

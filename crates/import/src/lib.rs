@@ -13,7 +13,9 @@ mod assemble;
 pub mod diagnostic;
 pub mod errata;
 pub mod grid;
+pub mod limits;
 pub mod normalize;
+mod xlsx_guard;
 
 use fazhi_domain::Framework;
 use fazhi_domain::unit::{AliasTable, Unit};
@@ -32,6 +34,8 @@ pub enum ImportError {
     Malformed { line: u32, reason: String },
     #[error("{0}")]
     Unreadable(String),
+    #[error(transparent)]
+    TooLarge(#[from] limits::LimitError),
 }
 
 /// Options for one import.
@@ -67,6 +71,7 @@ pub fn import_bytes(
     file_name: Option<&str>,
     options: &ImportOptions,
 ) -> Result<ImportOutput, ImportError> {
+    limits::check_file_size(bytes.len())?;
     let format = options
         .format
         .unwrap_or_else(|| InputFormat::detect(file_name, bytes));
@@ -88,6 +93,7 @@ pub fn import_bytes(
                         .into(),
                 ));
             }
+            limits::check_text(&text, text_format)?;
             match text_format {
                 InputFormat::Csv => grid::read_delimited(&text, b',')?,
                 InputFormat::Tsv => grid::read_delimited(&text, b'\t')?,

@@ -112,3 +112,20 @@ fn unreadable_input_fails_with_a_clear_message() {
     assert!(stderr(&out).contains("不再适用"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_file_over_the_import_limit_is_refused_before_it_is_read() {
+    let dir = std::env::temp_dir().join(format!("fazhi-it-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.xlsx");
+    // Sparse: 1 GB claimed, nothing written.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1024 * 1024 * 1024)
+        .unwrap();
+    let out = fazhi(&["import", big.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("超过导入上限"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1024.0 MB"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
