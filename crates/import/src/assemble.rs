@@ -15,6 +15,7 @@ use regex::Regex;
 use crate::diagnostic::{Diagnostic, DiagnosticKind as K, Severity};
 use crate::grid::Row;
 use crate::normalize::{self, Repair};
+use crate::prose;
 use crate::{ImportError, ImportOutput};
 
 /// What a column holds, from the header row.
@@ -54,6 +55,8 @@ enum Cell {
         rest: String,
     },
     Text(String),
+    /// A responsibility sentence (or a unit list with notes) read by [`prose`].
+    Prose(prose::Statement),
 }
 
 static CHINESE_COMMA: LazyLock<Regex> = LazyLock::new(|| {
@@ -409,7 +412,24 @@ fn classify(raw: &str) -> (Cell, Vec<Repair>) {
     } else {
         vec![Repair::Traditional(pairs)]
     };
-    if let Some(units) = unit_cell(&simplified) {
+    if let Some(statement) = prose::parse(&simplified) {
+        return (Cell::Prose(statement), repairs);
+    }
+    if let Some(mut units) = unit_cell(&simplified) {
+        // `责任单位：…，各乡镇按职责分工分别负责。`: the label reader keeps the closing words.
+        if let Some((last, role)) = units.pop() {
+            let (name, qualifier) = prose::strip_qualifier(&last);
+            if !units.iter().any(|(n, _)| *n == name) {
+                units.push((name.clone(), role));
+            }
+            if let Some(qualifier) = qualifier {
+                let notes = vec![prose::Note::Qualifier { name, qualifier }];
+                return (
+                    Cell::Prose(prose::Statement::Units { units, notes }),
+                    repairs,
+                );
+            }
+        }
         return (Cell::Units(units), repairs);
     }
     if let Some(c) = SEQ.captures(simplified.trim()) {
@@ -620,6 +640,9 @@ fn build_row(b: &mut Builder, row: &ClassifiedRow) {
                     ),
                 }
             }
+            Cell::Prose(statement) => {
+                code_for_repairs = attach_statement(b, leaf.or(b.last_item), statement, raw, line);
+            }
             Cell::Numbered { style, code, rest } => {
                 if Some(pos) == seq_at {
                     let idx = b.open_leaf(code.clone(), line);
@@ -644,6 +667,67 @@ fn build_row(b: &mut Builder, row: &ClassifiedRow) {
         }
         b.report_repairs(repairs, line, code_for_repairs, raw);
     }
+}
+
+/// Attach what a responsibility sentence says to `target` and report its notes.
+fn attach_statement(
+    b: &mut Builder,
+    target: Option<usize>,
+    statement: &prose::Statement,
+    raw: &str,
+    line: u32,
+) -> Option<String> {
+    let code = target.map(|t| b.drafts[t].code.clone());
+    let on = |d: Diagnostic| match &code {
+        Some(c) => d.at(line).on(c.clone()),
+        None => d.at(line),
+    };
+    match statement {
+        prose::Statement::Addressee(text) => {
+            b.diags.push(on(Diagnostic::new(
+                Severity::Info,
+                K::NotAnIndicator,
+                format!("“{text}”是主送单位（称谓行），不作为责任单位"),
+            )));
+            return None;
+        }
+        prose::Statement::Truncated(text) => {
+            b.diags.push(on(Diagnostic::new(
+                Severity::Warning,
+                K::Truncated,
+                format!("“{text}”这句话没有写完，没有写出由谁负责；未猜测责任单位，请对照原件补全"),
+            )));
+            return code;
+        }
+        prose::Statement::Units { units, notes } => {
+            let Some(t) = target else {
+                b.diags.push(on(Diagnostic::new(
+                    Severity::Warning,
+                    K::UnattachedText,
+                    format!("单位“{}”前面没有任何指标，无法归属", raw.trim()),
+                )));
+                return None;
+            };
+            b.drafts[t].units.extend(units.iter().cloned());
+            for note in notes {
+                let prose::Note::Qualifier { name, qualifier } = note;
+                // `等` means the list may go on: a person must complete it.
+                let severity = if qualifier == "等" {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
+                b.diags.push(on(Diagnostic::new(
+                    severity,
+                    K::UnitQualifierRemoved,
+                    format!(
+                        "单位名称后的“{qualifier}”不是单位名称的一部分，已去掉，单位记为“{name}”"
+                    ),
+                )));
+            }
+        }
+    }
+    code
 }
 
 /// Place a plain-text cell: item text, or the continuation of a heading or item that a

@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod errata;
 pub mod grid;
 pub mod normalize;
+pub mod prose;
 
 use fazhi_domain::Framework;
 use fazhi_domain::unit::{AliasTable, Unit};
@@ -104,3 +105,5 @@ pub fn import_bytes(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_prose;
