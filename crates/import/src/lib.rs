@@ -15,6 +15,7 @@ pub mod errata;
 pub mod grid;
 pub mod normalize;
 pub mod prose;
+mod shape;
 
 use fazhi_domain::Framework;
 use fazhi_domain::unit::{AliasTable, Unit};

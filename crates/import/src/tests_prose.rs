@@ -127,3 +127,86 @@ fn unit_cells_in_a_table_read_prose_forms_too() {
     assert_eq!(items[2].units, ["县司法局", "各乡镇"]);
     assert_eq!(items[2].lead, ["县司法局"]);
 }
+
+const WORK_PLAN: &str = "兰陵县人民政府办公室\n\
+兰政办发〔2021〕12号\n\
+兰陵县人民政府办公室关于印发2021年法治政府建设工作安排的通知\n\
+各乡镇人民政府，各街道办事处，县直各部门：\n\
+为深入推进法治政府建设，现将《2021年法治政府建设工作安排》印发给你们，请认真贯彻执行。\n\
+三、推进依法行政（占总分值的15%）\n\
+（一）规范性文件管理\n\
+5. 加强规范性文件管理，实行统一登记、统一编号、统一印发制度。\n\
+责任单位：县司法局\n\
+6. 落实合法性审查制度，审核率达100%。\n\
+责任单位：县司法局、县政府办公室\n\
+基本要求：各单位要高度重视，确保按时完成。\n\
+四、规范执法行为(20分)\n\
+（一）执法三项制度\n\
+7. 全面推行行政执法三项制度。\n\
+牵头单位：县司法局\n\
+8. 开展执法案卷评查。\n\
+责任单位：县司法局\n\
+9. 建立行政执法人员\n\
+附件：1. 工作任务台账\n\
+兰陵县人民政府办公室\n\
+2021年3月15日\n";
+
+#[test]
+fn work_plan_title_weights_and_lines_that_are_not_indicators() {
+    let out = import(WORK_PLAN);
+    let f = &out.framework;
+    assert_eq!(f.title, "2021年法治政府建设工作安排");
+    assert_eq!(f.level_counts(), vec![2, 2, 5]);
+    let codes: Vec<&str> = leaves(f).iter().map(|i| i.code.as_str()).collect();
+    // Numbering starts where the document starts: 三、 and item 5.
+    assert_eq!(codes, ["5", "6", "7", "8", "9"]);
+    assert_eq!(f.indicators[0].code(), "三");
+    let fazhi_domain::Node::Heading(h) = &f.indicators[0] else {
+        panic!("heading expected")
+    };
+    assert_eq!(h.title, "推进依法行政");
+    assert_eq!(h.weight.as_ref().map(|w| w.value.as_str()), Some("15"));
+    let fazhi_domain::Node::Heading(h2) = &f.indicators[1] else {
+        panic!("heading expected")
+    };
+    assert_eq!(
+        h2.weight.as_ref().map(|w| w.unit),
+        Some(fazhi_domain::framework::WeightUnit::Points)
+    );
+    let items = leaves(f);
+    // The 基本要求 paragraph is not glued to item 6; the signature is not a unit of item 9.
+    assert_eq!(items[1].text, "落实合法性审查制度，审核率达100%。");
+    assert!(items[4].units.is_empty());
+    assert_eq!(f.units, ["县司法局", "县政府办公室"]);
+    let skipped = kinds(&out, DiagnosticKind::NotAnIndicator);
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    // Item 9 stops mid-sentence.
+    let cut = kinds(&out, DiagnosticKind::Truncated);
+    assert_eq!(cut.len(), 1);
+    assert_eq!(cut[0].indicator.as_deref(), Some("9"));
+    assert!(kinds(&out, DiagnosticKind::NumberingGap).is_empty());
+    assert_eq!(kinds(&out, DiagnosticKind::WeightRead).len(), 2);
+}
+
+#[test]
+fn body_on_one_long_line_reads_like_the_same_body_on_many() {
+    let many = import(WORK_PLAN);
+    let one_line: String = WORK_PLAN
+        .lines()
+        .skip(5)
+        .take(14)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let one = import(&format!("2021年法治政府建设工作安排\n{one_line}\n"));
+    assert_eq!(one.framework.title, many.framework.title);
+    assert_eq!(one.framework.level_counts(), vec![2, 2, 5]);
+    let a: Vec<_> = leaves(&one.framework)
+        .iter()
+        .map(|i| (i.text.clone(), i.units.clone()))
+        .collect();
+    let b: Vec<_> = leaves(&many.framework)
+        .iter()
+        .map(|i| (i.text.clone(), i.units.clone()))
+        .collect();
+    assert_eq!(a, b);
+}
