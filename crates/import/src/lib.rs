@@ -10,6 +10,7 @@
 //! ```
 
 mod assemble;
+pub mod compare;
 pub mod diagnostic;
 pub mod docx;
 pub mod errata;
