@@ -32,6 +32,12 @@ pub enum InputFormat {
     Tsv,
     Csv,
     Xlsx,
+    /// Word 2007+ (.docx): its tables and paragraphs.
+    Docx,
+    /// PDF, read with poppler's pdftotext.
+    Pdf,
+    /// Old binary Word (.doc) or WPS (.wps): converted with LibreOffice when present.
+    LegacyWord,
 }
 
 impl InputFormat {
@@ -41,10 +47,31 @@ impl InputFormat {
             .and_then(|n| n.rsplit_once('.'))
             .map(|(_, e)| e.to_ascii_lowercase());
         match ext.as_deref() {
+            Some("docx" | "docm") => InputFormat::Docx,
+            Some("pdf") => InputFormat::Pdf,
+            Some("doc" | "wps") => InputFormat::LegacyWord,
             Some("xlsx" | "xlsm" | "xls" | "ods") => InputFormat::Xlsx,
             Some("csv") => InputFormat::Csv,
             Some("tsv" | "tab") => InputFormat::Tsv,
             Some("txt" | "text" | "md") => InputFormat::Text,
+            _ if bytes.starts_with(b"%PDF-") => InputFormat::Pdf,
+            // Zip part names are stored uncompressed: a Word file names its document part.
+            _ if bytes.starts_with(b"PK\x03\x04") && contains(bytes, b"word/document.xml") => {
+                InputFormat::Docx
+            }
+            // An OLE file with a WordDocument stream (named in UTF-16) is a .doc.
+            _ if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+                && contains(
+                    bytes,
+                    "WordDocument"
+                        .encode_utf16()
+                        .flat_map(u16::to_le_bytes)
+                        .collect::<Vec<u8>>()
+                        .as_slice(),
+                ) =>
+            {
+                InputFormat::LegacyWord
+            }
             _ if bytes.starts_with(b"PK\x03\x04")
                 || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) =>
             {
@@ -60,9 +87,16 @@ impl InputFormat {
             "tsv" => Some(InputFormat::Tsv),
             "csv" => Some(InputFormat::Csv),
             "xlsx" | "xls" | "excel" => Some(InputFormat::Xlsx),
+            "docx" | "word" => Some(InputFormat::Docx),
+            "pdf" => Some(InputFormat::Pdf),
+            "doc" | "wps" => Some(InputFormat::LegacyWord),
             _ => None,
         }
     }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Decoded text and whether it had to be read as GB18030 (what Excel saves CSV as on a

@@ -472,3 +472,26 @@ async fn the_matrix_is_a_grid_with_headings_short_texts_and_marked_groups() {
     assert!(html.contains(">向社会公布本级政府全部行政审批事…</a>"));
     assert!(html.matches(r#"class="mark mark-lead""#).count() > 90);
 }
+
+#[tokio::test]
+async fn word_and_pdf_tables_preview_on_the_import_page() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    let mut admin = app.login("boss").await;
+    let r = admin.get("/admin/import").await;
+    assert!(r.text.contains(".docx"), "{}", r.text);
+    let docx = include_bytes!("../../../import/tests/fixtures/lanling.docx");
+    let pdf = include_bytes!("../../../import/tests/fixtures/lanling.pdf");
+    for (name, bytes) in [("责任分工.docx", &docx[..]), ("责任分工.pdf", &pdf[..])] {
+        let r = admin.upload("/admin/import", name, bytes).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(
+            r.text.contains("<strong>94</strong>末级指标"),
+            "{name}: {}",
+            r.text
+        );
+        assert!(r.text.contains("第35项没有填写责任单位"), "{name}");
+    }
+    // Nothing is stored until a preview is confirmed.
+    assert_eq!(app.store.frameworks().await.unwrap().len(), 1);
+}
