@@ -174,7 +174,8 @@ pub fn read_docx(bytes: &[u8]) -> Result<Vec<Row>, ImportError> {
                 }
                 match name {
                     "body" => in_body = true,
-                    "del" | "delText" | "instrText" => skip_depth = 1,
+                    // mc:Fallback repeats a text box's mc:Choice for old readers.
+                    "del" | "delText" | "instrText" | "Fallback" => skip_depth = 1,
                     "tbl" => table_depth += 1,
                     "tr" if table_depth == 1 => row_cells.clear(),
                     "tc" if table_depth == 1 => {

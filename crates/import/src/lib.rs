@@ -92,7 +92,7 @@ pub fn import_bytes(
             source_note = Some(Diagnostic::new(
                 Severity::Info,
                 DiagnosticKind::Converted,
-                "PDF 的文字由 pdftotext 提取，表格按各列在页面上的位置重建",
+                "PDF 的文字由 pdftotext 提取，按文字在页面上的位置还原表格各列与段落",
             ));
             grid::read_text(&pdf::pdf_text(bytes)?)
         }

@@ -23,6 +23,8 @@ pub const PDFTOTEXT_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 struct Line {
     page: u32,
+    /// pdftotext's (page, paragraph, block): lines of one wrapped paragraph share it.
+    paragraph: (u32, u32, u32),
     left: f64,
     top: f64,
     right: f64,
@@ -117,6 +119,7 @@ fn parse_tsv(tsv: &str) -> (u32, Vec<Line>) {
             }
             _ => lines.push(Line {
                 page,
+                paragraph: (page, par, block),
                 left,
                 top,
                 right: left + width,
@@ -275,6 +278,7 @@ fn rebuild(lines: &[Line]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut table: Option<Table> = None;
     let mut row: Option<RowText> = None;
+    let mut last_paragraph: Option<(u32, u32, u32)> = None;
     let flush = |row: &mut Option<RowText>, out: &mut Vec<String>| {
         if let Some(r) = row.take()
             && !r.is_empty()
@@ -310,6 +314,23 @@ fn rebuild(lines: &[Line]) -> String {
             continue;
         }
         let Some(t) = &table else {
+            // Outside a table, a paragraph wrapped over several lines is one line again.
+            if let ([line], Some(prev)) = (band.as_slice(), last_paragraph)
+                && line.paragraph == prev
+                && let Some(last) = out.last_mut()
+            {
+                if last.ends_with(|c: char| c.is_ascii_alphanumeric())
+                    && line.text.starts_with(|c: char| c.is_ascii_alphanumeric())
+                {
+                    last.push(' ');
+                }
+                last.push_str(&line.text);
+                continue;
+            }
+            last_paragraph = match band.as_slice() {
+                [line] => Some(line.paragraph),
+                _ => None,
+            };
             out.push(
                 band.iter()
                     .map(|l| l.text.as_str())
@@ -348,6 +369,7 @@ mod tests {
     fn line(page: u32, left: f64, top: f64, right: f64, text: &str) -> Line {
         Line {
             page,
+            paragraph: (page, top as u32, 0),
             left,
             top,
             right,
@@ -411,6 +433,25 @@ mod tests {
         assert!(
             text.ends_with("1\t公布清单。\t县司法局 县财政局\t\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_wrapped_paragraph_outside_a_table_is_one_line() {
+        let mut first = line(
+            1,
+            40.0,
+            20.0,
+            500.0,
+            "1. 加强规范性文件管理，实行统一登记、",
+        );
+        let mut second = line(1, 40.0, 32.0, 200.0, "统一编号。");
+        let third = line(1, 40.0, 44.0, 200.0, "责任单位：县司法局");
+        first.paragraph = (1, 3, 0);
+        second.paragraph = (1, 3, 0);
+        assert_eq!(
+            rebuild(&[first, second, third]),
+            "1. 加强规范性文件管理，实行统一登记、统一编号。\n责任单位：县司法局\n"
         );
     }
 

@@ -30,7 +30,12 @@ pub fn run(
     timeout: Duration,
     max_output: usize,
 ) -> Result<Vec<u8>, ToolError> {
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    // Its own process group, so that a timeout also stops what it started (soffice is a
+    // launcher script around soffice.bin).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -86,8 +91,7 @@ pub fn run(
             }
         };
         if status.is_err() {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_group(&mut child);
         }
         let stdout = out.join().unwrap_or_default();
         let stderr = err.join().unwrap_or_default();
@@ -107,6 +111,20 @@ pub fn run(
     })
 }
 
+/// Stop the child and everything in its process group, then reap it.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative pid signals the group we created at spawn; it
+        // touches no memory of this process.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Convert an old binary Word (.doc) or WPS (.wps) file to .docx with LibreOffice.
 pub fn convert_to_docx(
     bytes: &[u8],
@@ -114,6 +132,9 @@ pub fn convert_to_docx(
     timeout: Duration,
     max_output: usize,
 ) -> Result<Vec<u8>, ToolError> {
+    if bytes.len() > max_output {
+        return Err(ToolError::TooLarge("soffice", max_output / (1024 * 1024)));
+    }
     let failed = |e: std::io::Error| ToolError::Failed("soffice", e.to_string());
     let dir = tempfile::tempdir().map_err(failed)?;
     let ext = if extension.chars().all(|c| c.is_ascii_alphanumeric()) && !extension.is_empty() {
@@ -183,6 +204,18 @@ mod tests {
         assert!(matches!(err, ToolError::TooLarge(..)), "{err}");
         let err = run("sleep", &["5"], b"", Duration::from_millis(200), 100).unwrap_err();
         assert!(matches!(err, ToolError::TimedOut(..)), "{err}");
+        // What the program started is stopped with it.
+        let started = Instant::now();
+        let err = run(
+            "sh",
+            &["-c", "sleep 5 & wait"],
+            b"",
+            Duration::from_millis(200),
+            100,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ToolError::TimedOut(..)), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(4));
         let err = run("false", &[], b"", Duration::from_secs(5), 100).unwrap_err();
         assert!(matches!(err, ToolError::Failed(..)), "{err}");
     }
