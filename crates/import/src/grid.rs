@@ -190,7 +190,7 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Row>, ImportError> {
             let (row, col) = cell.get_position();
             if row >= MAX_ROWS || col >= MAX_COLUMNS {
                 return Err(LimitError::CellOutOfRange {
-                    part: name.clone(),
+                    place: format!("工作表“{name}”"),
                     cell: format!("{}{}", crate::limits::column_name(col), u64::from(row) + 1),
                 }
                 .into());

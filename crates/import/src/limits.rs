@@ -46,12 +46,16 @@ pub enum LimitError {
     )]
     Unzipped { entry: String, limit: u64 },
     #[error(
-        "电子表格内部文件“{part}”的单元格{cell}超出范围：最多{max_rows}行、{max_columns}列（到{last_column}列）；请删除多余的行列后重新保存",
+        "电子表格{place}的单元格{cell}超出范围：最多{max_rows}行、{max_columns}列（到{last_column}列）；请删除多余的行列后重新保存",
         max_rows = MAX_ROWS,
         max_columns = MAX_COLUMNS,
         last_column = column_name(MAX_COLUMNS - 1)
     )]
-    CellOutOfRange { part: String, cell: String },
+    CellOutOfRange {
+        /// Where, ready to print: `内部文件“xl/worksheets/sheet1.xml”` or `工作表“…”`.
+        place: String,
+        cell: String,
+    },
     #[error(
         "电子表格内部文件“{part}”声明的区域{range}超出范围：最多{max_rows}行、{max_columns}列；请删除多余的空行空列后重新保存",
         max_rows = MAX_ROWS,

@@ -22,6 +22,16 @@ const EXCEL_COLUMNS: u32 = 16_384;
 
 /// Check the zip container and every XML part of a workbook against [`crate::limits`].
 pub fn inspect(bytes: &[u8]) -> Result<(), ImportError> {
+    inspect_zip(bytes, |part, input| scan_part(part, input))
+}
+
+/// The container checks for any zip-based upload (.xlsx here; .docx can use the same):
+/// entry count, declared sizes, then every entry decompressed once through a counter,
+/// `scan` reading it as it comes (what `scan` leaves unread is counted after).
+pub(crate) fn inspect_zip(
+    bytes: &[u8],
+    mut scan: impl FnMut(&str, &mut dyn Read) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| ImportError::Unreadable(format!("无法打开电子表格：{e}")))?;
     if zip.len() > MAX_ZIP_ENTRIES {
@@ -53,7 +63,7 @@ pub fn inspect(bytes: &[u8]) -> Result<(), ImportError> {
             used: &mut used,
             over: false,
         };
-        let scanned = scan_part(&name, &mut capped);
+        let scanned = scan(&name, &mut capped);
         // A part the XML reader gave up on is still decompressed to the end, to count it.
         let drained = scanned.and_then(|()| {
             io::copy(&mut capped, &mut io::sink())
@@ -162,7 +172,7 @@ fn scan_part<R: Read>(part: &str, input: R) -> Result<(), ImportError> {
                     if let Some(((row, col), has_value)) = cell.take() {
                         if has_value && (row >= MAX_ROWS || col >= MAX_COLUMNS) {
                             return Err(LimitError::CellOutOfRange {
-                                part: part.to_string(),
+                                place: format!("内部文件“{part}”"),
                                 cell: format!("{}{}", limits::column_name(col), row + 1),
                             }
                             .into());
