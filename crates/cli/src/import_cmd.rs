@@ -38,7 +38,7 @@ pub enum OutputFormat {
 
 /// Read, parse and apply errata: shared by every command that loads a table.
 pub fn load(
-    file: &PathBuf,
+    file: &Path,
     input_format: Option<&str>,
     errata: Option<&PathBuf>,
 ) -> Result<ImportOutput> {

@@ -111,15 +111,16 @@ pub fn run(
     })
 }
 
-/// Stop the child and everything in its process group, then reap it.
+/// Stop the child and everything in its process group, then reap it. The group is
+/// signalled with the system's `kill` program, which keeps this crate free of `unsafe`.
 fn kill_group(child: &mut std::process::Child) {
     #[cfg(unix)]
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: kill(2) with a negative pid signals the group we created at spawn; it
-        // touches no memory of this process.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
+    {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
     let _ = child.kill();
     let _ = child.wait();
