@@ -100,8 +100,8 @@ pub use sessions::ApiToken;
 pub use supervision::{AddedCalendarYear, Notice};
 pub use tasks::{Inbox, InboxCounts, TaskDetail, TaskEvent, TaskFilter, TaskSummary};
 pub use types::{
-    Actor, AuditId, EventId, EvidenceId, FrameworkId, JobId, NodeId, ReportId, ReviewId, RoundId, TaskId,
-    TokenId, UnitId, UserId, UserRole,
+    Actor, AuditId, EventId, EvidenceId, FrameworkId, JobId, NodeId, ReportId, ReviewId, RoundId,
+    TaskId, TokenId, UnitId, UserId, UserRole,
 };
 pub use units::{UnitDetail, UnitIndicator, UnitSummary};
 pub use users::{NewUser, User, UserUpdate};

@@ -8,7 +8,11 @@ use fazhi_store::{
 
 use crate::common::*;
 
-store_tests!(job_lifecycle, jobs_are_claimed_once, cancel_queued_and_running);
+store_tests!(
+    job_lifecycle,
+    jobs_are_claimed_once,
+    cancel_queued_and_running
+);
 
 fn package_job(unit: Option<UnitId>) -> NewJob {
     NewJob {
@@ -106,7 +110,10 @@ async fn jobs_are_claimed_once(db: Db) {
         .create_job(package_job(Some(unit)), &Actor::system())
         .await
         .unwrap();
-    let b = s.create_job(package_job(None), &Actor::system()).await.unwrap();
+    let b = s
+        .create_job(package_job(None), &Actor::system())
+        .await
+        .unwrap();
     // Two workers at once: each job goes to exactly one of them.
     let (x, y, z) = tokio::join!(
         s.claim_job("package"),
@@ -166,7 +173,10 @@ async fn cancel_queued_and_running(db: Db) {
     let j = s.cancel_job(queued, &office).await.unwrap();
     assert_eq!(j.status, JobStatus::Cancelled);
     assert!(s.claim_job_id(queued).await.unwrap().is_none());
-    assert!(s.cancel_job(queued, &office).await.is_err(), "已取消的不能再取消");
+    assert!(
+        s.cancel_job(queued, &office).await.is_err(),
+        "已取消的不能再取消"
+    );
 
     let running = s.create_job(package_job(None), &office).await.unwrap();
     s.claim_job_id(running).await.unwrap().unwrap();
