@@ -95,8 +95,8 @@ pub async fn run(args: &PackageArgs) -> Result<ExitCode> {
 }
 
 fn verify(file: &PathBuf) -> Result<ExitCode> {
-    let report = fazhi_package::verify(file)
-        .with_context(|| format!("无法核验 {}", file.display()))?;
+    let report =
+        fazhi_package::verify(file).with_context(|| format!("无法核验 {}", file.display()))?;
     println!("{}（{}）", report.round_name, report.scope);
     if report.is_ok() {
         println!("核验通过：{} 个文件的 SHA-256 均与清单一致", report.intact);
@@ -195,10 +195,16 @@ async fn build_job(
         built.sha256
     );
     if built.left_out_unapproved > 0 {
-        println!("未收入尚未审核合格的材料 {} 份（--all 可全部收入）", built.left_out_unapproved);
+        println!(
+            "未收入尚未审核合格的材料 {} 份（--all 可全部收入）",
+            built.left_out_unapproved
+        );
     }
     if !built.problems.is_empty() {
-        println!("注意：{} 份材料有问题（已写入 说明.txt 与 目录.xlsx）：", built.problems.len());
+        println!(
+            "注意：{} 份材料有问题（已写入 说明.txt 与 目录.xlsx）：",
+            built.problems.len()
+        );
         for p in &built.problems {
             println!("  {} {}：{}", p.material_no, p.path, p.message);
         }
