@@ -1,7 +1,7 @@
 //! `fazhi package build|verify`: the 佐证材料汇编 from the command line. The build runs as a
 //! background job (recorded and audited like one started from the web), with a progress bar.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,7 +94,7 @@ pub async fn run(args: &PackageArgs) -> Result<ExitCode> {
     }
 }
 
-fn verify(file: &PathBuf) -> Result<ExitCode> {
+fn verify(file: &Path) -> Result<ExitCode> {
     let report =
         fazhi_package::verify(file).with_context(|| format!("无法核验 {}", file.display()))?;
     println!("{}（{}）", report.round_name, report.scope);
@@ -113,7 +113,7 @@ fn verify(file: &PathBuf) -> Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
-async fn build(data: &DataArgs, out: &PathBuf, params: PackageParams) -> Result<ExitCode> {
+async fn build(data: &DataArgs, out: &Path, params: PackageParams) -> Result<ExitCode> {
     if params.format == PackageFormat::Pdf {
         bail!("PDF 合订本尚未实现，请先用 --format zip 生成压缩包");
     }
@@ -131,7 +131,7 @@ async fn build(data: &DataArgs, out: &PathBuf, params: PackageParams) -> Result<
 async fn build_job(
     store: &Store,
     files: &FileStore,
-    out: &PathBuf,
+    out: &Path,
     params: PackageParams,
 ) -> Result<ExitCode> {
     // Wrong round, unit or heading: say so before a job is recorded.

@@ -174,6 +174,10 @@ impl Plan {
     }
 }
 
+/// A leaf with its headings (each with its 1-based position among its siblings) and its
+/// own position.
+type Leaf<'a> = (Vec<(&'a StoredNode, usize)>, &'a StoredNode, usize);
+
 /// A 一级 code or title matches `wanted` (`一`, `一、`, `政府职能依法全面履行`).
 fn heading_matches(node: &StoredNode, wanted: &str) -> bool {
     let w = wanted.trim().trim_end_matches(['、', '.', '．']);
@@ -270,7 +274,7 @@ pub async fn plan(store: &Store, params: &PackageParams) -> Result<Plan, Package
     fn walk<'a>(
         nodes: &'a [StoredNode],
         stack: &mut Vec<(&'a StoredNode, usize)>,
-        out: &mut Vec<(Vec<(&'a StoredNode, usize)>, &'a StoredNode, usize)>,
+        out: &mut Vec<Leaf<'a>>,
     ) {
         for (i, node) in nodes.iter().enumerate() {
             if node.is_leaf {
