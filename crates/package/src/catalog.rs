@@ -111,6 +111,11 @@ fn header(sheet: &mut Worksheet, cols: &[(&str, f64)], bold: &Format) -> Result<
         sheet.set_column_width(col, *width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    // Printed: A4 landscape, all columns on one page width, the header on every page.
+    sheet.set_paper_size(9);
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
     Ok(())
 }
 
@@ -133,7 +138,7 @@ pub fn write_catalog_xlsx(
     let cols = [
         ("材料编号", 14.0),
         ("一级指标", 22.0),
-        ("二级指标", 26.0),
+        ("二级指标", 34.0),
         ("三级指标", 46.0),
         ("责任单位", 20.0),
         ("材料名称", 36.0),
@@ -167,7 +172,7 @@ pub fn write_catalog_xlsx(
             .headings
             .iter()
             .skip(1)
-            .map(|(c, t)| format!("{c}.{t}"))
+            .map(|(c, t)| format!("{c}.{}", t.trim_end_matches(['。', '；', ';'])))
             .collect();
         let texts = [
             p.place.material_no.clone(),
