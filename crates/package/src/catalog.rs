@@ -111,10 +111,10 @@ fn header(sheet: &mut Worksheet, cols: &[(&str, f64)], bold: &Format) -> Result<
         sheet.set_column_width(col, *width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    // Printed: A4 landscape, all columns on one page width, the header on every page.
+    // Printed: A4 landscape with the header on every page. Not fitted to one page width:
+    // 19 columns would shrink to an unreadable size (the printable 目录 is 目录.pdf's job).
     sheet.set_paper_size(9);
     sheet.set_landscape();
-    sheet.set_print_fit_to_pages(1, 0);
     sheet.set_repeat_rows(0, 0)?;
     Ok(())
 }
