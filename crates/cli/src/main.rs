@@ -2,6 +2,7 @@
 
 mod calendar_cmd;
 mod import_cmd;
+mod package_cmd;
 mod rules_cmd;
 mod serve_cmd;
 
@@ -30,6 +31,8 @@ enum Command {
     Audit(serve_cmd::AuditArgs),
     /// 节假日与工作日：years、add（录入一年的安排）、workdays（工作日计算）
     Calendar(calendar_cmd::CalendarArgs),
+    /// 佐证材料汇编：build 生成（按指标体系分文件夹的压缩包）、verify 核验
+    Package(package_cmd::PackageArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Calendar(args) => runtime()
             .and_then(|rt| rt.block_on(calendar_cmd::run(&args)))
             .map(|()| ExitCode::SUCCESS),
+        Command::Package(args) => runtime().and_then(|rt| rt.block_on(package_cmd::run(&args))),
     };
     match result {
         Ok(code) => code,
