@@ -2,6 +2,7 @@
 //! callers hand in bytes/strings and get values back, so every rule is unit-testable.
 
 pub mod calendar;
+pub mod clock;
 pub mod framework;
 pub mod measure;
 pub mod rules;

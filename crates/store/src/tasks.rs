@@ -5,8 +5,9 @@
 //! Only tasks of the active round can be changed; earlier rounds are read-only (make one
 //! active again with [`Store::activate_round`] to change it).
 //!
-//! Dates: "today" is the UTC calendar date. A task submitted on a day after its due date
-//! is marked `was_late` (and stays marked). "Due soon" in the inbox means what the traffic
+//! Dates: "today" is never read here: the caller passes it (the date in the county's
+//! zone, see [`fazhi_domain::clock`]). A task submitted on a day after its due date is
+//! marked `was_late` (and stays marked). "Due soon" in the inbox means what the traffic
 //! light calls yellow: due today or within the next `warn_workdays` working days (on the
 //! working-day calendar in force; calendar days where that year's arrangement is missing).
 
@@ -157,11 +158,6 @@ impl Inbox {
         let c = self.counts();
         c.to_sign + c.returned + c.due_soon + c.overdue + c.to_review
     }
-}
-
-/// Today's date in UTC.
-pub(crate) fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// Trims a free text and checks it: not blank when `required`, at most `max` characters,
@@ -568,13 +564,15 @@ impl Store {
     ///
     /// When `actor` is a user account, `role` must be the role that account has on the
     /// task (see [`Store::task_role`]); the system actor may act in any role.
-    /// A 报送 after the due date (UTC calendar date) marks the task `was_late`.
+    /// A 报送 when `today` (the caller's date in the county's zone, see
+    /// [`fazhi_domain::clock::Clock`]) is after the due date marks the task `was_late`.
     pub async fn transition(
         &self,
         id: TaskId,
         action: &TaskAction,
         role: ActorRole,
         actor: &Actor,
+        today: NaiveDate,
     ) -> StoreResult<TaskStatus> {
         let reason = match action.reason() {
             Some(reason) => Some(clean_text(reason, "退回理由", MAX_REASON_CHARS, false)?),
@@ -599,7 +597,7 @@ impl Store {
         }
         let from: TaskStatus = enum_from_str(&t.status)?;
         let to = apply(from, action, role).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let late = action.kind() == TaskActionKind::Submit && t.due_on.is_some_and(|d| today() > d);
+        let late = action.kind() == TaskActionKind::Submit && t.due_on.is_some_and(|d| today > d);
         let at = now();
         let updated = task::Entity::update_many()
             .col_expr(task::Column::Status, Expr::value(to.as_str()))
@@ -734,21 +732,9 @@ impl Store {
         tx.commit().await
     }
 
-    /// The user's to-do lists in the active round, as of today (UTC), with the default
-    /// warning period.
-    pub async fn inbox(&self, user: &User) -> StoreResult<Inbox> {
-        let calendar = self.calendar().await?;
-        self.inbox_on(
-            user,
-            today(),
-            &calendar,
-            fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
-        )
-        .await
-    }
-
-    /// [`Store::inbox`] as of `today`; "due soon" is within `warn_workdays` working days of
-    /// `calendar` (the caller's, usually cached: see [`Store::calendar`]).
+    /// The user's to-do lists in the active round as of `today` (the caller's date in the
+    /// county's zone); "due soon" is within `warn_workdays` working days of `calendar` (the
+    /// caller's, usually cached: see [`Store::calendar`]).
     pub async fn inbox_on(
         &self,
         user: &User,

@@ -64,6 +64,7 @@ async fn signed(s: &Store, code: &str, unit: &str) -> TaskSummary {
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
         &admin(),
+        today(),
     )
     .await
     .unwrap();

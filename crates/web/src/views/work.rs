@@ -5,7 +5,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use fazhi_domain::task::{ActorRole, TaskAction, TaskActionKind, TaskStatus, allowed_actions};
 use fazhi_store::tasks::{Inbox, TaskDetail, TaskFilter, TaskSummary};
 use fazhi_store::{
@@ -33,7 +33,7 @@ pub fn opt_date(raw: &Option<String>, what: &str) -> WebResult<Option<NaiveDate>
 
 pub(crate) fn today() -> NaiveDate {
     // Beijing date: the office's working day, not UTC's.
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+    fazhi_domain::clock::Clock::default().today()
 }
 
 /// The role of `user` on a task, or 403 when they may not even see it.
@@ -358,7 +358,7 @@ pub async fn action(
     let label = action.label();
     let status = state
         .store
-        .transition(id, &action, role, &cu.user.actor())
+        .transition(id, &action, role, &cu.user.actor(), today())
         .await?;
     flash(
         &state,
