@@ -28,7 +28,8 @@
 //! | `app_user` | id, username (unique), display_name, password_hash, role, unit_id, must_change_password, disabled, created_at, last_login_at | `role` is `admin`, `liaison` (must have a unit) or `observer`. |
 //! | `session` | id (text key), data (blob), expiry_date | Login sessions, for a tower-sessions `SessionStore`. |
 //! | `api_token` | id, user_id, name, token_sha256 (unique), created_at, last_used_at | Only the token's SHA-256 is stored. |
-//! | `audit_log` | id, at, actor_user_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash | Append-only hash chain, see [`audit`]. |
+//! | `audit_log` | id, at, actor_user_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash | Append-only hash chain, see [`audit`]. Triggers refuse UPDATE and DELETE. |
+//! | `audit_head` | id (always 1), entry_count, last_id, last_hash | The chain's newest end, moved with every append, so a removed tail is seen. |
 //! | `campaign_round` | id, name, starts_on, ends_on, framework_id, created_at, created_by_user_id, created_by_name, previous_round_id, is_active | 轮次: one pass of the campaign over one framework version, see [`rounds`]. At most one `is_active` (partial unique index `ux_campaign_round_active`); `previous_round_id` is the round its due dates were copied from. |
 //! | `task` | id, round_id, node_id, unit_id, role, via_group_unit_id, status, due_on, self_score_tenths, review_score_tenths, was_late, created_at, updated_at; unique (round_id, node_id, unit_id) | 任务: one unit's share of one leaf indicator in a round, see [`tasks`]. `role` `lead`/`co`; `via_group_unit_id` set when the unit holds it as member of a group; `status` is `TaskStatus`'s serde string; scores in tenths of a point (0–1000). |
 //! | `task_event` | id, task_id, at, actor_user_id, actor_name, action, from_status, to_status, note | Each lifecycle step (签收, 报送, 退回 with its reason in `note`, …), append-only. |
@@ -76,7 +77,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
-pub use audit::{AuditEntry, AuditFilter, AuditRecord, BrokenEntry, append_audit};
+pub use audit::{AuditEntry, AuditFilter, AuditHead, AuditRecord, BrokenEntry, append_audit};
 pub use error::{StoreError, StoreResult};
 pub use evidence::{
     BlobInfo, Evidence, EvidenceContent, EvidenceKind, EvidenceReview, EvidenceVersion,
