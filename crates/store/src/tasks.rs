@@ -213,12 +213,22 @@ pub(crate) async fn find_task(conn: &impl ConnectionTrait, id: TaskId) -> StoreR
         .ok_or_else(|| StoreError::not_found(format!("任务 #{id}")))
 }
 
-/// The task, checked to belong to the active round.
+/// The task, checked to belong to the active round. Call it inside the write transaction
+/// and check the status it returns there: on PostgreSQL the row stays locked (`FOR
+/// UPDATE`) until the transaction ends, so a concurrent 报送 waits for this write or this
+/// write sees the new status; SQLite already runs one writer at a time (`BEGIN IMMEDIATE`).
 pub(crate) async fn writable_task(
     conn: &impl ConnectionTrait,
     id: TaskId,
 ) -> StoreResult<task::Model> {
-    let t = find_task(conn, id).await?;
+    let mut query = task::Entity::find_by_id(id.0);
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let t = query
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("任务 #{id}")))?;
     ensure_active_round(conn, t.round_id).await?;
     Ok(t)
 }

@@ -30,6 +30,7 @@ store_tests!(
     inbox_lists_what_to_do,
     late_submission_is_marked,
     lateness_uses_the_beijing_date,
+    no_report_lands_after_submit,
 );
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -1829,4 +1830,103 @@ async fn lateness_uses_the_beijing_date(db: Db) {
     }
     assert!(s.task(late.id).await.unwrap().summary.was_late);
     assert!(!s.task(on_time.id).await.unwrap().summary.was_late);
+}
+
+/// Four progress reports race one 报送 on each of 15 tasks: every report that is accepted
+/// was committed before the submit (its time is before the 报送 event's), every other one
+/// is refused with the "已报送" message; the submits all succeed.
+async fn no_report_lands_after_submit(db: Db) {
+    let s = &db.store;
+    import_county(s).await;
+    let round = open(s).await.round_id;
+    let tasks: Vec<TaskSummary> = s
+        .tasks(&TaskFilter {
+            round: Some(round),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .take(15)
+        .collect();
+    assert_eq!(tasks.len(), 15);
+    let system = Actor::system();
+    for t in &tasks {
+        s.transition(
+            t.id,
+            &TaskAction::Sign,
+            ActorRole::ResponsibleUnit,
+            &system,
+            today(),
+        )
+        .await
+        .unwrap();
+    }
+    let mut handles = Vec::new();
+    for t in &tasks {
+        for n in 0..5 {
+            let (s, id, actor) = (s.clone(), t.id, system.clone());
+            handles.push(tokio::spawn(async move {
+                if n == 2 {
+                    let to = s
+                        .transition(
+                            id,
+                            &TaskAction::Submit,
+                            ActorRole::ResponsibleUnit,
+                            &actor,
+                            today(),
+                        )
+                        .await;
+                    (id, None, Some(to))
+                } else {
+                    let report = NewReport {
+                        progress: format!("第{n}次填报"),
+                        problems: String::new(),
+                        next_steps: String::new(),
+                        percent: 50,
+                    };
+                    (id, Some(s.add_report(id, report, &actor).await), None)
+                }
+            }));
+        }
+    }
+    let mut accepted = 0;
+    let mut refused = 0;
+    for h in handles {
+        let (id, report, submit) = h.await.unwrap();
+        if let Some(to) = submit {
+            assert_eq!(to.unwrap(), TaskStatus::Submitted, "task {id}");
+        }
+        match report {
+            Some(Ok(_)) => accepted += 1,
+            Some(Err(e)) => {
+                assert!(e.to_string().contains("任务已报送"), "task {id}: {e}");
+                refused += 1;
+            }
+            None => {}
+        }
+    }
+    assert_eq!(accepted + refused, 60);
+    let mut stored = 0;
+    for t in &tasks {
+        let detail = s.task(t.id).await.unwrap();
+        assert_eq!(detail.summary.status, TaskStatus::Submitted);
+        let submitted_at = detail
+            .events
+            .iter()
+            .find(|e| e.action == fazhi_store::TaskActionKind::Submit)
+            .unwrap()
+            .at;
+        for r in &detail.reports {
+            assert!(
+                r.at < submitted_at,
+                "task {}: report #{} at {} after the 报送 at {submitted_at}",
+                t.id,
+                r.id,
+                r.at
+            );
+        }
+        stored += detail.reports.len();
+    }
+    assert_eq!(stored, accepted, "every accepted report is stored");
 }
