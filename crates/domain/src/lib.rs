@@ -3,7 +3,9 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod diagnostic;
 pub mod framework;
+pub mod library;
 pub mod measure;
 pub mod rules;
 pub mod ruleset;
@@ -11,5 +13,7 @@ pub mod supervision;
 pub mod task;
 pub mod unit;
 
+pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
 pub use framework::{Framework, Heading, Indicator, Node};
+pub use library::ImportOutput;
 pub use unit::{Unit, UnitKind};

@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{AuditEntry, append_audit};
 use crate::entity::{blob, evidence, evidence_review, evidence_version};
 use crate::error::{StoreError, StoreResult};
-use crate::tasks::{clean_optional_line, clean_text, ensure_editable, touch, writable_task};
+use crate::guard::{ensure_editable, touch, writable_task};
+use crate::text::{clean_optional_line, clean_text};
 use crate::types::{Actor, EvidenceId, ReviewId, TaskId, UserId, enum_from_str, enum_to_str, now};
 use crate::{Store, Tx};
 

@@ -53,10 +53,14 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod calendar_years;
 mod entity;
 pub mod error;
 pub mod evidence;
+pub mod feeds;
 pub mod framework;
+mod guard;
+pub mod inbox;
 pub mod measures;
 mod migration;
 pub mod reports;
@@ -64,6 +68,7 @@ pub mod rounds;
 pub mod sessions;
 pub mod supervision;
 pub mod tasks;
+mod text;
 pub mod types;
 pub mod units;
 pub mod users;
@@ -78,6 +83,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHead, AuditRecord, BrokenEntry, append_audit};
+pub use calendar_years::AddedCalendarYear;
 pub use error::{StoreError, StoreResult};
 pub use evidence::{
     BlobInfo, Evidence, EvidenceContent, EvidenceKind, EvidenceReview, EvidenceVersion,
@@ -89,17 +95,18 @@ pub use fazhi_domain::unit::UnitKind;
 pub use framework::{
     FrameworkInfo, HeadingRef, StoredAssignment, StoredDiagnostic, StoredFramework, StoredNode,
 };
+pub use inbox::{Inbox, InboxCounts};
 pub use measures::{
     NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,
 };
 pub use reports::{NewReport, ProgressReport};
 pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
 pub use sessions::ApiToken;
-pub use supervision::{AddedCalendarYear, Notice};
-pub use tasks::{Inbox, InboxCounts, TaskDetail, TaskEvent, TaskFilter, TaskSummary};
+pub use supervision::Notice;
+pub use tasks::{TaskDetail, TaskEvent, TaskFilter, TaskSummary};
 pub use types::{
-    Actor, AuditId, EventId, EvidenceId, FrameworkId, NodeId, ReportId, ReviewId, RoundId, TaskId,
-    TokenId, UnitId, UserId, UserRole,
+    Actor, AuditId, CorrectionId, EventId, EvidenceId, FrameworkId, LedgerCaseId, NodeId, NoticeId,
+    ReportId, ReviewId, RoundId, TaskId, TokenId, UnitId, UserId, UserRole,
 };
 pub use units::{UnitDetail, UnitIndicator, UnitSummary};
 pub use users::{NewUser, User, UserUpdate};

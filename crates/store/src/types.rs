@@ -78,6 +78,19 @@ id_type!(
     ReviewId
 );
 
+id_type!(
+    /// Row id of a 督办单 (`supervision_notice.id`).
+    NoticeId
+);
+id_type!(
+    /// Row id of a rule correction (`rule_correction.id`).
+    CorrectionId
+);
+id_type!(
+    /// Row id of a ledger case (`ledger_case.id`).
+    LedgerCaseId
+);
+
 /// Who makes a change; written into the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {

@@ -125,7 +125,7 @@ pub fn measures_view(m: &TaskMeasures, calendar: &HolidayCalendar) -> MeasuresVi
         .collect();
     for (rule, j) in &judged {
         for check in &j.cases {
-            if let Some(row) = ledger.iter_mut().find(|r| r.case.id == check.case_id) {
+            if let Some(row) = ledger.iter_mut().find(|r| r.case.id.0 == check.case_id) {
                 row.checks.push((
                     check.verdict,
                     format!("{}：{}", rule.rule.describe(), check.detail),
@@ -297,11 +297,14 @@ pub async fn delete_case(
     cu: CurrentUser,
     Path(case_id): Path<i64>,
 ) -> WebResult<Response> {
-    let task = state.store.ledger_case_task(case_id).await?;
+    let task = state
+        .store
+        .ledger_case_task(fazhi_store::LedgerCaseId(case_id))
+        .await?;
     require_unit(&state, &cu, task).await?;
     state
         .store
-        .delete_ledger_case(case_id, &cu.user.actor())
+        .delete_ledger_case(fazhi_store::LedgerCaseId(case_id), &cu.user.actor())
         .await?;
     flash(&state, &cu, "台账记录已删除").await?;
     Ok(Redirect::to(&format!("/tasks/{task}#ledger")).into_response())
@@ -354,13 +357,20 @@ pub async fn acknowledge_notice(
     Path(notice_id): Path<i64>,
     Form(f): Form<AckForm>,
 ) -> WebResult<Response> {
-    let task = state.store.notice_task(notice_id).await?;
+    let task = state
+        .store
+        .notice_task(fazhi_store::NoticeId(notice_id))
+        .await?;
     if task_access(&state, &cu.user, task).await? != ActorRole::ResponsibleUnit {
         return Err(WebError::Forbidden("只有被督办的单位可以签收督办单".into()));
     }
     state
         .store
-        .acknowledge_notice(notice_id, f.note.as_deref().unwrap_or(""), &cu.user.actor())
+        .acknowledge_notice(
+            fazhi_store::NoticeId(notice_id),
+            f.note.as_deref().unwrap_or(""),
+            &cu.user.actor(),
+        )
         .await?;
     flash(&state, &cu, "督办单已签收").await?;
     Ok(Redirect::to(&format!("/tasks/{task}#notices")).into_response())
@@ -513,7 +523,7 @@ pub async fn revoke_correction(
     require_admin(&cu.user)?;
     state
         .store
-        .revoke_rule_correction(id, &cu.user.actor())
+        .revoke_rule_correction(fazhi_store::CorrectionId(id), &cu.user.actor())
         .await?;
     flash(&state, &cu, "已撤销这条更正，恢复为自动识别的结果").await?;
     Ok(Redirect::to(&format!("/indicators/{}#rules", f.node)).into_response())

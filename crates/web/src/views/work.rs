@@ -7,7 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use fazhi_domain::task::{ActorRole, TaskAction, TaskActionKind, TaskStatus, allowed_actions};
-use fazhi_store::tasks::{Inbox, TaskDetail, TaskFilter, TaskSummary};
+use fazhi_store::inbox::Inbox;
+use fazhi_store::tasks::{TaskDetail, TaskFilter, TaskSummary};
 use fazhi_store::{
     EvidenceContent, EvidenceId, NewEvidence, NewReport, NewRound, RoundId, RoundInfo, Score,
     TaskId, UnitId, UnitSummary, User, UserRole, Verdict,
