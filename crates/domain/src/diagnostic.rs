@@ -96,3 +96,25 @@ impl Diagnostic {
         self
     }
 }
+
+crate::string_enum!(Severity, "提示级别", { Info => "info", Warning => "warning" });
+
+crate::string_enum!(DiagnosticKind, "提示类别", {
+    EncodingConverted => "encoding_converted",
+    HeaderRepeated => "header_repeated",
+    SplitCellJoined => "split_cell_joined",
+    OverlapRemoved => "overlap_removed",
+    VerticalText => "vertical_text",
+    TraditionalConverted => "traditional_converted",
+    SpacesRemoved => "spaces_removed",
+    PunctuationNormalized => "punctuation_normalized",
+    AliasFolded => "alias_folded",
+    MissingUnits => "missing_units",
+    DuplicateText => "duplicate_text",
+    DuplicateCode => "duplicate_code",
+    NumberingGap => "numbering_gap",
+    EmptyHeading => "empty_heading",
+    UnattachedText => "unattached_text",
+    IndicatorWithoutHeading => "indicator_without_heading",
+    ErratumApplied => "erratum_applied",
+});

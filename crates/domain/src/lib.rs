@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod diagnostic;
+pub mod enums;
 pub mod framework;
 pub mod library;
 pub mod measure;

@@ -81,7 +81,11 @@ impl Verdict {
     }
 }
 
+fazhi_domain::string_enum!(EvidenceKind, "材料形式", { File => "file", Link => "link" });
+fazhi_domain::string_enum!(Verdict, "审核结论", { Ok => "ok", NeedsMore => "needs_more" });
+
 /// Title and document data of a new evidence item.
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewEvidence {
     pub title: String,

@@ -53,6 +53,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod audit_action;
 pub mod calendar_years;
 mod entity;
 pub mod error;
@@ -83,6 +84,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHead, AuditRecord, BrokenEntry, append_audit};
+pub use audit_action::AuditAction;
 pub use calendar_years::AddedCalendarYear;
 pub use error::{StoreError, StoreResult};
 pub use evidence::{

@@ -41,7 +41,7 @@ impl TryFrom<supervision_notice::Model> for Notice {
         Ok(Notice {
             id: NoticeId(m.id),
             task_id: TaskId(m.task_id),
-            level: NoticeLevel::parse(&m.level).ok_or_else(|| {
+            level: m.level.parse::<NoticeLevel>().map_err(|_| {
                 StoreError::Corrupt(format!("督办单 #{} 的级别“{}”无法识别", m.id, m.level))
             })?,
             message: m.message,

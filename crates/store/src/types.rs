@@ -138,15 +138,13 @@ impl UserRole {
             UserRole::Observer => "查看人员",
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserRole::Admin => "admin",
-            UserRole::Liaison => "liaison",
-            UserRole::Observer => "observer",
-        }
-    }
 }
+
+fazhi_domain::string_enum!(UserRole, "账号类型", {
+    Admin => "admin",
+    Liaison => "liaison",
+    Observer => "observer",
+});
 
 /// The serde string of a unit-like enum (`UnitKind::Group` → `group`), which is how enums
 /// are stored.

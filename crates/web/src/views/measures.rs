@@ -327,7 +327,10 @@ pub async fn issue_notice(
 ) -> WebResult<Response> {
     require_admin(&cu.user)?;
     let id = TaskId(id);
-    let level = NoticeLevel::parse(&f.level)
+    let level = f
+        .level
+        .parse::<NoticeLevel>()
+        .ok()
         .ok_or_else(|| WebError::BadRequest(format!("督办级别“{}”无法识别", f.level)))?;
     let respond_by = opt_date(&f.respond_by, "答复期限")?;
     if respond_by.is_some_and(|d| d < today()) {
@@ -766,7 +769,7 @@ pub struct TaskSupervision {
 
 impl TaskSupervision {
     pub fn level_allowed(&self, level: &str) -> bool {
-        match (self.min_level, NoticeLevel::parse(level)) {
+        match (self.min_level, level.parse::<NoticeLevel>().ok()) {
             (Some(min), Some(l)) => l >= min,
             (None, _) => false,
             (_, None) => false,

@@ -197,10 +197,6 @@ pub struct TasksQuery {
     light: Option<String>,
 }
 
-fn parse_status(raw: &str) -> Option<TaskStatus> {
-    TaskStatus::ALL.into_iter().find(|s| s.as_str() == raw)
-}
-
 pub async fn tasks(
     State(state): State<AppState>,
     cu: CurrentUser,
@@ -215,7 +211,7 @@ pub async fn tasks(
     };
     let status_raw = q.status.unwrap_or_default();
     let light = q.light.unwrap_or_default();
-    let status = parse_status(&status_raw);
+    let status = status_raw.parse::<TaskStatus>().ok();
     let all = match &round {
         Some(r) => {
             state
