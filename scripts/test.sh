@@ -25,5 +25,8 @@ fi
 # Doc examples: nextest does not run them.
 cargo test --workspace --doc --quiet
 
+# The JSON API against its OpenAPI document (openapi-spec-validator, schemathesis).
+./scripts/api-check.sh
+
 # Real-browser end-to-end test (needs chromium + node; FAZHI_E2E=skip skips it locally).
 ./scripts/e2e.sh

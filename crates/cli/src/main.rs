@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// 读取责任分工表（PDF 提取的文本、.tsv/.csv 或 .xlsx），检查并打印指标体系
+    /// 读取责任分工表（PDF 提取的文本、.tsv/.csv、.xlsx、Word 或 PDF），检查并打印指标体系；--compare 对比两个版本
     Import(import_cmd::ImportArgs),
     /// 从每项指标的文字中提取量化要求（比率、时限、数量、频次、年度截止日）
     Rules(rules_cmd::RulesArgs),

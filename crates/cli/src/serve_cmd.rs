@@ -126,6 +126,7 @@ fn print_admin(admin: &InitialAdmin) {
 /// passwords would hold 100+ MiB it no longer uses. A fixed threshold gives large blocks
 /// back to the system when freed (measured in BENCHMARKS.md, HTTP upload section).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // The workspace's one unsafe call.
 fn return_large_blocks_to_the_system() {
     // SAFETY: mallopt only sets an allocator parameter; called before the server starts.
     unsafe {

@@ -2,22 +2,30 @@
 //! with a session cookie or `Authorization: Bearer <token>` (tokens are made on the
 //! 我的账号 page). The OpenAPI document is at `/api/v1/openapi.json`.
 
-use axum::extract::{Path, State};
-use axum::routing::get;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::routing::{any, get};
 use axum::{Json, Router};
-use fazhi_store::{NodeId, StoredNode, UnitId, UserRole};
+use fazhi_store::{NodeId, StoredNode, UnitId};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::{ApiResult, WebError};
+use crate::access::{CountyReader, can_view_unit, require_indicator, visible_indicators};
+use crate::error::{ApiError, ApiResult, WebError};
 use crate::session::CurrentUser;
-use crate::views::{can_view_unit, require_overview};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fazhi 法治政府建设示范创建平台 API", version = "1"),
-    paths(me, framework, units, unit, unit_indicators, indicator),
+    // Named here as well: nested types (NodeDto's assignments) are not collected from the
+    // handlers' bodies.
     components(schemas(
         Me,
         FrameworkDto,
@@ -31,28 +39,59 @@ use crate::views::{can_view_unit, require_overview};
 )]
 struct ApiDoc;
 
+/// The API's routes with their documentation, declared once: the router and the
+/// OpenAPI document both come from this list.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
+        "/api/v1",
+        OpenApiRouter::new()
+            .routes(routes!(me))
+            .routes(routes!(framework))
+            .routes(routes!(units))
+            .routes(routes!(unit))
+            .routes(routes!(unit_indicators))
+            .routes(routes!(indicator)),
+    )
+}
+
+/// The OpenAPI document of `/api/v1`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// The API router, to be merged at the root (its paths start with `/api/v1`).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/me", get(me))
-        .route("/framework", get(framework))
-        .route("/units", get(units))
-        .route("/units/{id}", get(unit))
-        .route("/units/{id}/indicators", get(unit_indicators))
-        .route("/indicators/{id}", get(indicator))
-        .fallback(|| async { ApiError404 })
+    let (router, doc) = routes().split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/api/v1", any(not_found))
+        .route("/api/v1/{*rest}", any(not_found))
 }
 
-struct ApiError404;
+async fn not_found() -> axum::response::Response {
+    WebError::NotFound("没有这个接口".into()).into_api_response()
+}
 
-impl axum::response::IntoResponse for ApiError404 {
-    fn into_response(self) -> axum::response::Response {
-        WebError::NotFound("没有这个接口".into()).into_api_response()
+/// A numeric id from the path. Anything else (letters, a number out of range) is a JSON
+/// 400 that says so, as documented.
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(IdPath(id)),
+            Err(_) => Err(WebError::BadRequest("网址中的编号无效，应为正整数".into()).into()),
+        }
     }
-}
-
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }
 
 /// An error: `{"error": "说明"}`.
@@ -71,7 +110,10 @@ pub struct Me {
     unit_id: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorDto)))]
+#[utoipa::path(get, path = "/me", tag = "account", responses(
+    (status = 200, description = "当前用户", body = Me),
+    (status = 401, description = "未登录或令牌无效", body = ErrorDto),
+    (status = 403, description = "须先修改初始密码", body = ErrorDto)))]
 async fn me(cu: CurrentUser) -> Json<Me> {
     let u = cu.user;
     Json(Me {
@@ -132,27 +174,24 @@ pub struct FrameworkDto {
 }
 
 /// The current indicator system. Liaisons see only the indicators of their unit.
-#[utoipa::path(get, path = "/api/v1/framework", responses((status = 200, body = FrameworkDto), (status = 401, body = ErrorDto)))]
+#[utoipa::path(get, path = "/framework", tag = "framework", responses(
+    (status = 200, description = "当前指标体系（联络员只含本单位的指标）", body = FrameworkDto),
+    (status = 401, description = "未登录或令牌无效", body = ErrorDto),
+    (status = 403, description = "须先修改初始密码", body = ErrorDto),
+    (status = 404, description = "尚未导入指标体系", body = ErrorDto)))]
 async fn framework(
     State(state): State<AppState>,
     cu: CurrentUser,
 ) -> ApiResult<Json<FrameworkDto>> {
     let fw = crate::views::indicators::current(&state).await?;
     let mut roots: Vec<NodeDto> = fw.roots.iter().map(node_dto).collect();
-    if cu.user.role == UserRole::Liaison {
-        let unit = cu.user.unit_id.ok_or_else(WebError::forbidden)?;
-        let mine: std::collections::HashSet<i64> = state
-            .unit_indicators(unit)
-            .await?
-            .iter()
-            .map(|i| i.node_id.0)
-            .collect();
-        fn keep(nodes: Vec<NodeDto>, mine: &std::collections::HashSet<i64>) -> Vec<NodeDto> {
+    if let Some(mine) = visible_indicators(&state, &cu.user).await? {
+        fn keep(nodes: Vec<NodeDto>, mine: &HashSet<NodeId>) -> Vec<NodeDto> {
             nodes
                 .into_iter()
                 .filter_map(|mut n| {
                     if n.is_leaf {
-                        return mine.contains(&n.id).then_some(n);
+                        return mine.contains(&NodeId(n.id)).then_some(n);
                     }
                     n.children = keep(n.children, mine);
                     (!n.children.is_empty()).then_some(n)
@@ -195,9 +234,14 @@ fn unit_dto(u: fazhi_store::UnitSummary) -> UnitDto {
 }
 
 /// All units with their load (admins and observers).
-#[utoipa::path(get, path = "/api/v1/units", responses((status = 200, body = Vec<UnitDto>), (status = 403, body = ErrorDto)))]
-async fn units(State(state): State<AppState>, cu: CurrentUser) -> ApiResult<Json<Vec<UnitDto>>> {
-    require_overview(&cu.user)?;
+#[utoipa::path(get, path = "/units", tag = "units", responses(
+    (status = 200, description = "全部责任单位及其承担的指标数", body = Vec<UnitDto>),
+    (status = 401, description = "未登录或令牌无效", body = ErrorDto),
+    (status = 403, description = "单位联络员无权查看全部单位", body = ErrorDto)))]
+async fn units(
+    State(state): State<AppState>,
+    CountyReader(_): CountyReader,
+) -> ApiResult<Json<Vec<UnitDto>>> {
     Ok(Json(
         state
             .store
@@ -210,11 +254,16 @@ async fn units(State(state): State<AppState>, cu: CurrentUser) -> ApiResult<Json
 }
 
 /// One unit (a liaison: only their own).
-#[utoipa::path(get, path = "/api/v1/units/{id}", params(("id" = i64, Path)), responses((status = 200, body = UnitDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)))]
+#[utoipa::path(get, path = "/units/{id}", tag = "units", params(("id" = i64, Path, description = "单位编号")), responses(
+    (status = 200, description = "一个责任单位", body = UnitDto),
+    (status = 400, description = "编号无效", body = ErrorDto),
+    (status = 401, description = "未登录或令牌无效", body = ErrorDto),
+    (status = 403, description = "联络员只能查看本单位", body = ErrorDto),
+    (status = 404, description = "没有该单位", body = ErrorDto)))]
 async fn unit(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath<i64>,
 ) -> ApiResult<Json<UnitDto>> {
     let id = UnitId(id);
     if !can_view_unit(&cu.user, id) {
@@ -251,11 +300,16 @@ pub struct UnitIndicatorDto {
 }
 
 /// A unit's 责任清单 (a liaison: only their own unit).
-#[utoipa::path(get, path = "/api/v1/units/{id}/indicators", params(("id" = i64, Path)), responses((status = 200, body = Vec<UnitIndicatorDto>), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)))]
+#[utoipa::path(get, path = "/units/{id}/indicators", tag = "units", params(("id" = i64, Path, description = "单位编号")), responses(
+    (status = 200, description = "该单位的责任清单", body = Vec<UnitIndicatorDto>),
+    (status = 400, description = "编号无效", body = ErrorDto),
+    (status = 401, description = "未登录或令牌无效", body = ErrorDto),
+    (status = 403, description = "联络员只能查看本单位", body = ErrorDto),
+    (status = 404, description = "没有该单位", body = ErrorDto)))]
 async fn unit_indicators(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath<i64>,
 ) -> ApiResult<Json<Vec<UnitIndicatorDto>>> {
     let id = UnitId(id);
     if !can_view_unit(&cu.user, id) {
@@ -287,11 +341,16 @@ async fn unit_indicators(
 }
 
 /// One indicator with its units (a liaison: only their unit's indicators).
-#[utoipa::path(get, path = "/api/v1/indicators/{id}", params(("id" = i64, Path)), responses((status = 200, body = NodeDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto)))]
+#[utoipa::path(get, path = "/indicators/{id}", tag = "framework", params(("id" = i64, Path, description = "指标编号")), responses(
+    (status = 200, description = "一项指标及其责任单位", body = NodeDto),
+    (status = 400, description = "编号无效", body = ErrorDto),
+    (status = 401, description = "未登录或令牌无效", body = ErrorDto),
+    (status = 403, description = "这项指标不在本单位的责任清单中", body = ErrorDto),
+    (status = 404, description = "没有该指标", body = ErrorDto)))]
 async fn indicator(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    IdPath(id): IdPath<i64>,
 ) -> ApiResult<Json<NodeDto>> {
     let fw = crate::views::indicators::current(&state).await?;
     let leaves = fw.leaves();
@@ -300,16 +359,6 @@ async fn indicator(
         .find(|(_, n)| n.id == NodeId(id))
         .map(|(_, n)| *n)
         .ok_or_else(|| WebError::NotFound("未找到该指标".into()))?;
-    if cu.user.role == UserRole::Liaison {
-        let unit = cu.user.unit_id.ok_or_else(WebError::forbidden)?;
-        let mine = state
-            .unit_indicators(unit)
-            .await?
-            .iter()
-            .any(|i| i.node_id == node.id);
-        if !mine {
-            return Err(WebError::forbidden().into());
-        }
-    }
+    require_indicator(&state, &cu.user, node.id).await?;
     Ok(Json(node_dto(node)))
 }

@@ -1,9 +1,11 @@
 //! The fazhi web platform: server-rendered Chinese pages (askama, htmx), a JSON API
 //! under `/api/v1`, sessions with CSRF protection, and first-start bootstrap.
 
+pub mod access;
 pub mod api;
 mod cache;
 pub mod error;
+mod http_range;
 pub mod password;
 pub mod session;
 mod static_files;
@@ -128,108 +130,137 @@ pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::Web
 }
 
 pub fn router(state: AppState) -> Router {
-    use views::{admin, auth, calendar, files, indicators, measures, units, work};
+    use views::{
+        account, admin, auth, calendar, evidence, inbox, indicators, matrix, measures, notices,
+        overview, rounds, rules, tasks, units,
+    };
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
     let max_upload = usize::try_from(state.config.max_upload_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
-    let pages = Router::new()
-        .route("/", get(indicators::home))
+    let sign_in = Router::new()
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route(
             "/password",
             get(auth::password_form).post(auth::change_password),
+        );
+    let account = Router::new()
+        .route(
+            "/account/tokens",
+            get(account::tokens).post(account::create_token),
         )
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/account/calendar",
+            get(calendar::feed::page).post(calendar::feed::renew),
+        );
+    let framework = Router::new()
+        .route("/", get(indicators::home))
         .route("/indicators", get(indicators::tree))
         .route("/indicators/{id}", get(indicators::detail))
         .route("/indicators/{id}/assign", post(indicators::assign))
         .route("/indicators/{id}/unassign", post(indicators::unassign))
         .route("/indicators/{id}/lead", post(indicators::set_lead))
-        .route("/matrix", get(indicators::matrix))
+        .route("/indicators/{id}/rules", post(rules::correct))
+        .route("/rule-corrections/{id}/revoke", post(rules::revoke))
+        .route("/matrix", get(matrix::matrix))
         .route("/units", get(units::list))
-        .route("/units/{id}", get(units::responsibility_list))
-        .route("/admin/units", post(admin::create_unit))
-        .route(
-            "/admin/units/{id}",
-            get(admin::unit_form).post(admin::update_unit),
-        )
-        .route("/admin/units/{id}/aliases", post(admin::add_alias))
-        .route(
-            "/admin/units/{id}/aliases/delete",
-            post(admin::remove_alias),
-        )
-        .route("/admin/units/{id}/members", post(admin::set_members))
-        .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/users/{id}/reset", post(admin::reset_password))
-        .route("/admin/users/{id}/disable", post(admin::set_disabled))
-        .route(
-            "/admin/import",
-            get(admin::import_form)
-                .post(admin::import_preview)
-                .layer(DefaultBodyLimit::max(max_import)),
-        )
-        .route("/admin/import/confirm", post(admin::import_confirm))
-        .route("/admin/frameworks", get(admin::frameworks))
-        .route("/admin/audit", get(admin::audit))
-        .route("/rounds", get(work::rounds))
-        .route("/admin/rounds", post(work::open_round))
-        .route("/admin/tasks/due", post(work::set_due))
-        .route("/tasks", get(work::tasks))
-        .route("/inbox", get(work::inbox))
-        .route("/tasks/{id}", get(work::task))
-        .route("/tasks/{id}/action", post(work::action))
-        .route("/tasks/{id}/reports", post(work::add_report))
-        .route("/tasks/{id}/links", post(work::add_link))
-        .route("/tasks/{id}/score", post(work::score))
+        .route("/units/{id}", get(units::responsibility_list));
+    let work = Router::new()
+        .route("/rounds", get(rounds::rounds))
+        .route("/admin/rounds", post(rounds::open_round))
+        .route("/admin/tasks/due", post(tasks::set_due))
+        .route("/tasks", get(tasks::tasks))
+        .route("/inbox", get(inbox::inbox))
+        .route("/tasks/{id}", get(tasks::task))
+        .route("/tasks/{id}/action", post(tasks::action))
+        .route("/tasks/{id}/reports", post(tasks::add_report))
+        .route("/tasks/{id}/score", post(tasks::score))
         .route("/tasks/{id}/measures", post(measures::record))
         .route("/tasks/{id}/ledger", post(measures::add_case))
-        .route("/ledger/{id}/delete", post(measures::delete_case))
-        .route("/tasks/{id}/notices", post(measures::issue_notice))
-        .route("/notices", get(measures::notices))
-        .route("/notices/{id}/ack", post(measures::acknowledge_notice))
-        .route("/overview", get(measures::overview))
-        .route("/indicators/{id}/rules", post(measures::correct_rule))
-        .route(
-            "/rule-corrections/{id}/revoke",
-            post(measures::revoke_correction),
-        )
+        .route("/ledger/{id}/delete", post(measures::delete_case));
+    let evidence = Router::new()
         .route(
             "/tasks/{id}/files",
-            post(files::upload).layer(DefaultBodyLimit::max(max_upload)),
+            post(evidence::upload).layer(DefaultBodyLimit::max(max_upload)),
         )
-        .route("/evidence/{id}/review", post(work::review))
-        .route("/evidence/{id}/delete", post(work::delete_evidence))
-        .route("/evidence/{id}/relink", post(work::relink))
-        .route("/evidence/{id}/file", get(files::download))
+        .route("/tasks/{id}/links", post(evidence::add_link))
+        .route("/evidence/{id}/file", get(evidence::download))
         .route(
             "/evidence/{id}/replace",
-            post(files::replace).layer(DefaultBodyLimit::max(max_upload)),
+            post(evidence::replace).layer(DefaultBodyLimit::max(max_upload)),
         )
-        .route(
-            "/account/tokens",
-            get(auth::tokens).post(auth::create_token),
-        )
-        .route("/account/tokens/{id}/revoke", post(auth::revoke_token))
+        .route("/evidence/{id}/relink", post(evidence::relink))
+        .route("/evidence/{id}/review", post(evidence::review))
+        .route("/evidence/{id}/delete", post(evidence::delete));
+    let supervision = Router::new()
+        .route("/overview", get(overview::overview))
+        .route("/notices", get(notices::notices))
+        .route("/tasks/{id}/notices", post(notices::issue))
+        .route("/notices/{id}/ack", post(notices::acknowledge));
+    let dates = Router::new()
         .route(
             "/admin/calendar",
-            get(calendar::admin)
-                .post(calendar::add_year)
+            get(calendar::holidays::page)
+                .post(calendar::holidays::add_year)
                 .layer(DefaultBodyLimit::max(
-                    calendar::MAX_CALENDAR_BYTES * 2 + 64 * 1024,
+                    calendar::holidays::MAX_CALENDAR_BYTES * 2 + 64 * 1024,
                 )),
         )
-        .route("/schedule", get(calendar::schedule))
-        .route(
-            "/account/calendar",
-            get(calendar::feed_page).post(calendar::renew_feed),
-        )
+        .route("/schedule", get(calendar::schedule::schedule))
         // No session: the token in the file name is the credential (calendar apps).
-        .route("/feed/{file}", get(calendar::feed));
+        .route("/feed/{file}", get(calendar::feed::feed));
+    let management = Router::new()
+        .route("/admin/units", post(admin::units::create))
+        .route(
+            "/admin/units/{id}",
+            get(admin::units::form).post(admin::units::update),
+        )
+        .route("/admin/units/{id}/aliases", post(admin::units::add_alias))
+        .route(
+            "/admin/units/{id}/aliases/delete",
+            post(admin::units::remove_alias),
+        )
+        .route("/admin/units/{id}/members", post(admin::units::set_members))
+        .route(
+            "/admin/units/{id}/disable",
+            post(admin::units::set_disabled),
+        )
+        .route(
+            "/admin/users",
+            get(admin::users::list).post(admin::users::create),
+        )
+        .route(
+            "/admin/users/{id}/reset",
+            post(admin::users::reset_password),
+        )
+        .route(
+            "/admin/users/{id}/disable",
+            post(admin::users::set_disabled),
+        )
+        .route(
+            "/admin/import",
+            get(admin::import::form)
+                .post(admin::import::preview)
+                .layer(DefaultBodyLimit::max(max_import)),
+        )
+        .route("/admin/import/confirm", post(admin::import::confirm))
+        .route("/admin/frameworks", get(admin::import::frameworks))
+        .route("/admin/audit", get(admin::audit::audit));
+    let pages = Router::new()
+        .merge(sign_in)
+        .merge(account)
+        .merge(framework)
+        .merge(work)
+        .merge(evidence)
+        .merge(supervision)
+        .merge(dates)
+        .merge(management);
     Router::new()
         .merge(pages)
-        .nest("/api/v1", api::router())
+        .merge(api::router())
         .route("/static/{*path}", get(static_files::serve))
         .route("/healthz", get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(

@@ -5,3 +5,43 @@ document.addEventListener("click", function (e) {
   var open = b.getAttribute("data-tree") === "open";
   document.querySelectorAll(".tree details").forEach(function (d) { d.open = open; });
 });
+
+// Ask before an action that cannot be taken back: a form (or the button that sends it)
+// with data-confirm="…". Kept out of inline handlers so the Content-Security-Policy can
+// forbid inline scripts.
+document.addEventListener("submit", function (e) {
+  var by = e.submitter && e.submitter.getAttribute("data-confirm");
+  var message = by || e.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) e.preventDefault();
+});
+
+// A copy button: data-copy="id of the field to copy".
+document.addEventListener("click", function (e) {
+  var b = e.target.closest("[data-copy]");
+  if (!b) return;
+  var field = document.getElementById(b.getAttribute("data-copy"));
+  if (!field) return;
+  field.focus();
+  field.select();
+  var done = function () { b.textContent = "已复制"; };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+  } else {
+    document.execCommand("copy");
+    done();
+  }
+});
+
+// A filter that applies as soon as it is chosen: <select data-autosubmit>.
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();
+});
+
+// The 菜单 button on narrow screens opens and closes the navigation.
+document.addEventListener("click", function (e) {
+  var b = e.target.closest("[data-menu]");
+  if (!b) return;
+  var nav = b.closest("nav");
+  var open = nav.classList.toggle("open");
+  b.setAttribute("aria-expanded", open ? "true" : "false");
+});

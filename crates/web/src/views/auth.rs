@@ -1,24 +1,20 @@
-//! Login, logout, password change, API tokens.
+//! Signing in and out, and changing one's password (forced at the first login).
 
+use crate::AppState;
+use crate::error::WebResult;
+use crate::password;
+use crate::session::{CurrentUser, MaybeSession, clear_cookie, session_cookie};
+use crate::views::{Layout, flash, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_store::users::normalize_username;
-use fazhi_store::{ApiToken, TokenId};
 use serde::Deserialize;
 
-use super::{Layout, flash, render};
-use crate::AppState;
-use crate::error::{WebError, WebResult};
-use crate::password;
-use crate::session::{
-    CurrentUser, MaybeSession, clear_cookie, random_token, session_cookie, sha256_hex,
-};
-
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "auth/login.html")]
 struct LoginPage {
     layout: Option<Layout>,
     csrf: String,
@@ -151,7 +147,7 @@ pub async fn logout(
 }
 
 #[derive(Template)]
-#[template(path = "password.html")]
+#[template(path = "auth/password.html")]
 struct PasswordPage {
     layout: Option<Layout>,
     csrf: String,
@@ -215,80 +211,4 @@ pub async fn change_password(
         .await?;
     flash(&state, &cu, "密码已修改").await?;
     Ok(Redirect::to("/").into_response())
-}
-
-#[derive(Template)]
-#[template(path = "tokens.html")]
-struct TokensPage {
-    layout: Option<Layout>,
-    csrf: String,
-    username: String,
-    tokens: Vec<ApiToken>,
-    new_token: Option<String>,
-}
-
-pub async fn tokens(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-) -> WebResult<impl IntoResponse> {
-    render(&TokensPage {
-        layout: Layout::build(&state, &cu).await?,
-        csrf: cu.csrf.clone(),
-        username: cu.user.username.clone(),
-        tokens: state.store.api_tokens(cu.user.id).await?,
-        new_token: None,
-    })
-}
-
-#[derive(Deserialize)]
-pub struct TokenForm {
-    name: String,
-}
-
-pub async fn create_token(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Form(form): Form<TokenForm>,
-) -> WebResult<impl IntoResponse> {
-    let secret = format!("fz_{}", random_token()?);
-    state
-        .store
-        .create_api_token(
-            cu.user.id,
-            &form.name,
-            &sha256_hex(&secret),
-            &cu.user.actor(),
-        )
-        .await?;
-    // Shown once, on this response only; the database keeps its hash.
-    render(&TokensPage {
-        layout: Layout::build(&state, &cu).await?,
-        csrf: cu.csrf.clone(),
-        username: cu.user.username.clone(),
-        tokens: state.store.api_tokens(cu.user.id).await?,
-        new_token: Some(secret),
-    })
-}
-
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
-    _headers: HeaderMap,
-) -> WebResult<Response> {
-    let mine = state
-        .store
-        .api_tokens(cu.user.id)
-        .await?
-        .iter()
-        .any(|t| t.id == TokenId(id));
-    if !mine {
-        return Err(WebError::NotFound("未找到该令牌".into()));
-    }
-    state
-        .store
-        .revoke_api_token(TokenId(id), &cu.user.actor())
-        .await?;
-    flash(&state, &cu, "令牌已作废").await?;
-    Ok(Redirect::to("/account/tokens").into_response())
 }

@@ -1,22 +1,20 @@
-//! 指标体系 (tree with filters), 指标详情, 责任分工矩阵, and the admin's changes to who is
-//! responsible for an indicator.
+//! The indicator system (指标体系): the tree with its filters, one indicator's page, and
+//! the office's changes to who is responsible for it.
 
-use std::collections::{HashMap, HashSet};
-
+use crate::AppState;
+use crate::access::Admin;
+use crate::error::{WebError, WebResult};
+use crate::session::CurrentUser;
+use crate::views::{Layout, flash, opt_id, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-
 use fazhi_store::{
     NodeId, Role, StoredFramework, StoredNode, UnitId, UnitKind, UnitSummary, UserRole,
 };
 use serde::Deserialize;
-
-use super::{Layout, flash, opt_id, render, require_admin, require_overview};
-use crate::AppState;
-use crate::error::{WebError, WebResult};
-use crate::session::CurrentUser;
+use std::collections::HashSet;
 
 pub async fn home(cu: CurrentUser) -> Response {
     match (cu.user.role, cu.user.unit_id) {
@@ -146,7 +144,7 @@ fn events(
 }
 
 #[derive(Template)]
-#[template(path = "tree.html")]
+#[template(path = "indicators/tree.html")]
 struct TreePage {
     layout: Option<Layout>,
     title: String,
@@ -218,7 +216,7 @@ pub async fn tree(
 }
 
 #[derive(Template)]
-#[template(path = "indicator.html")]
+#[template(path = "indicators/indicator.html")]
 struct DetailPage {
     layout: Option<Layout>,
     csrf: String,
@@ -226,17 +224,16 @@ struct DetailPage {
     leaf: LeafView,
     path: Vec<(String, String)>,
     source_line: Option<u32>,
-    rules: super::measures::IndicatorRules,
+    rules: super::rules::IndicatorRules,
     units: Vec<UnitSummary>,
 }
 
 pub async fn detail(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<NodeId>,
 ) -> WebResult<impl IntoResponse> {
     let fw = current(&state).await?;
-    let id = NodeId(id);
     let leaves = fw.leaves();
     let (ancestors, node) = leaves
         .iter()
@@ -270,7 +267,7 @@ pub async fn detail(
             .map(|h| (h.code.clone(), h.title.clone()))
             .collect(),
         source_line: node.source_line,
-        rules: super::measures::indicator_rules(&state, node.id, &node.code).await?,
+        rules: super::rules::indicator_rules(&state, node.id, &node.code).await?,
         units: units.into_iter().filter(|u| !u.disabled).collect(),
     })
 }
@@ -288,21 +285,17 @@ async fn unit_name(state: &AppState, id: UnitId) -> WebResult<String> {
 
 pub async fn assign(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
+    Admin(cu): Admin,
+    Path(id): Path<NodeId>,
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
-    require_admin(&cu.user)?;
     let role = if form.role.as_deref() == Some("lead") {
         Role::Lead
     } else {
         Role::Co
     };
     let unit = UnitId(form.unit_id);
-    state
-        .store
-        .assign(NodeId(id), unit, role, &cu.user.actor())
-        .await?;
+    state.store.assign(id, unit, role, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
     flash(&state, &cu, format!("已将{name}设为{}单位", role.label())).await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
@@ -310,16 +303,12 @@ pub async fn assign(
 
 pub async fn unassign(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
+    Admin(cu): Admin,
+    Path(id): Path<NodeId>,
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
-    require_admin(&cu.user)?;
     let unit = UnitId(form.unit_id);
-    state
-        .store
-        .unassign(NodeId(id), unit, &cu.user.actor())
-        .await?;
+    state.store.unassign(id, unit, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
     flash(&state, &cu, format!("已取消{name}的责任")).await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
@@ -327,80 +316,13 @@ pub async fn unassign(
 
 pub async fn set_lead(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<i64>,
+    Admin(cu): Admin,
+    Path(id): Path<NodeId>,
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
-    require_admin(&cu.user)?;
     let unit = UnitId(form.unit_id);
-    state
-        .store
-        .set_lead(NodeId(id), unit, &cu.user.actor())
-        .await?;
+    state.store.set_lead(id, unit, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
     flash(&state, &cu, format!("已将{name}设为牵头单位")).await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
-}
-
-pub struct MatrixRow {
-    pub id: NodeId,
-    pub code: String,
-    pub path: String,
-    pub text: String,
-    /// One mark per unit column: "牵", "配" or "".
-    pub marks: Vec<&'static str>,
-    pub unassigned: bool,
-}
-
-#[derive(Template)]
-#[template(path = "matrix.html")]
-struct MatrixPage {
-    layout: Option<Layout>,
-    units: Vec<UnitSummary>,
-    rows: Vec<MatrixRow>,
-}
-
-pub async fn matrix(
-    State(state): State<AppState>,
-    cu: CurrentUser,
-) -> WebResult<impl IntoResponse> {
-    require_overview(&cu.user)?;
-    let fw = current(&state).await?;
-    let units: Vec<UnitSummary> = state
-        .store
-        .units()
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled)
-        .collect();
-    let column: HashMap<UnitId, usize> = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
-    let rows = fw
-        .leaves()
-        .into_iter()
-        .map(|(path, node)| {
-            let mut marks = vec![""; units.len()];
-            for a in &node.assignments {
-                if let Some(&c) = column.get(&a.unit_id) {
-                    marks[c] = if a.role == Role::Lead { "牵" } else { "配" };
-                }
-            }
-            MatrixRow {
-                id: node.id,
-                code: node.code.clone(),
-                path: path
-                    .iter()
-                    .map(|h| h.code.as_str())
-                    .collect::<Vec<_>>()
-                    .join("."),
-                text: node.title.chars().take(40).collect(),
-                marks,
-                unassigned: node.assignments.is_empty(),
-            }
-        })
-        .collect();
-    render(&MatrixPage {
-        layout: Layout::build(&state, &cu).await?,
-        units,
-        rows,
-    })
 }

@@ -1,17 +1,25 @@
 //! Server-rendered pages. Each page is an askama template struct with a [`Layout`].
 
+use chrono::NaiveDate;
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod calendar;
-pub mod files;
+pub mod evidence;
+pub mod inbox;
 pub mod indicators;
+pub mod matrix;
 pub mod measures;
+pub mod notices;
+pub mod overview;
+pub mod rounds;
+pub mod rules;
+pub mod tasks;
 pub mod units;
-pub mod work;
 
 use askama::Template;
 use axum::response::Html;
-use fazhi_store::{UnitId, User, UserRole};
+use fazhi_store::{UnitId, UserRole};
 
 use crate::AppState;
 use crate::error::{WebError, WebResult};
@@ -50,7 +58,7 @@ impl Layout {
             flash_warn = session.data.flash_warn.take();
             state.save_session(&session).await?;
         }
-        let inbox = state.inbox_total(u, work::today()).await?;
+        let inbox = state.inbox_total(u, today()).await?;
         Ok(Some(Layout {
             user_name: u.display_name.clone(),
             role_label: u.role.label(),
@@ -99,44 +107,6 @@ pub fn render(t: &impl Template) -> WebResult<Html<String>> {
     t.render().map(Html).map_err(WebError::internal)
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub status: u16,
-    pub message: String,
-    /// Always `None`: the error page is shown without the logged-in header (the error
-    /// may be about the login itself).
-    pub layout: Option<Layout>,
-}
-
-pub fn require_admin(user: &User) -> WebResult<()> {
-    if user.role == UserRole::Admin {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(
-            "只有管理员（依法治县办）可以进行这项操作".into(),
-        ))
-    }
-}
-
-/// Admins and observers see every unit; a liaison only their own.
-pub fn can_view_unit(user: &User, unit: UnitId) -> bool {
-    match user.role {
-        UserRole::Admin | UserRole::Observer => true,
-        UserRole::Liaison => user.unit_id == Some(unit),
-    }
-}
-
-pub fn require_overview(user: &User) -> WebResult<()> {
-    if user.role == UserRole::Liaison {
-        Err(WebError::Forbidden(
-            "单位联络员只能查看本单位的责任清单".into(),
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 /// `?a=1&b=` style optional numeric form/query values: empty means none.
 pub fn opt_id(raw: &Option<String>) -> Option<i64> {
     raw.as_deref()
@@ -151,4 +121,40 @@ pub fn cn_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&beijing)
         .format("%Y-%m-%d %H:%M")
         .to_string()
+}
+
+/// A date field of a form: empty means none; anything else must be a date.
+pub fn opt_date(raw: &Option<String>, what: &str) -> WebResult<Option<NaiveDate>> {
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                WebError::BadRequest(format!("{what}“{s}”不是有效日期，应写成 2026-03-31"))
+            }),
+    }
+}
+
+pub(crate) fn today() -> NaiveDate {
+    // Beijing date: the office's working day, not UTC's.
+    fazhi_domain::clock::Clock::default().today()
+}
+
+pub fn opt_number(raw: &Option<String>, what: &str) -> WebResult<Option<f64>> {
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .trim_end_matches('%')
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| WebError::BadRequest(format!("{what}“{s}”不是数字"))),
+    }
+}
+
+/// Sizes as people read them.
+pub fn human_size(bytes: &u64) -> String {
+    fazhi_files::human_size(*bytes)
 }

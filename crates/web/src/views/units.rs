@@ -1,17 +1,18 @@
 //! 责任单位 list and one unit's 责任清单.
 
+use crate::access::{CountyReader, can_view_unit};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use fazhi_store::{Role, UnitDetail, UnitId, UnitKind, UnitSummary};
 
-use super::{Layout, can_view_unit, render, require_overview};
+use super::{Layout, render};
 use crate::AppState;
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
 
 #[derive(Template)]
-#[template(path = "units.html")]
+#[template(path = "units/list.html")]
 struct UnitsPage {
     layout: Option<Layout>,
     csrf: String,
@@ -33,8 +34,10 @@ pub fn kind_options() -> Vec<(&'static str, &'static str)> {
     KINDS.iter().map(|k| (k.as_str(), k.label())).collect()
 }
 
-pub async fn list(State(state): State<AppState>, cu: CurrentUser) -> WebResult<impl IntoResponse> {
-    require_overview(&cu.user)?;
+pub async fn list(
+    State(state): State<AppState>,
+    CountyReader(cu): CountyReader,
+) -> WebResult<impl IntoResponse> {
     let mut units = Vec::new();
     for u in state.store.units().await? {
         let members = if u.kind == UnitKind::Group {
@@ -84,7 +87,7 @@ pub struct ListItem {
 }
 
 #[derive(Template)]
-#[template(path = "unit_list.html")]
+#[template(path = "units/responsibility.html")]
 struct ListPage {
     layout: Option<Layout>,
     unit: UnitDetail,
@@ -100,9 +103,8 @@ struct ListPage {
 pub async fn responsibility_list(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UnitId>,
 ) -> WebResult<impl IntoResponse> {
-    let id = UnitId(id);
     if !can_view_unit(&cu.user, id) {
         return Err(WebError::Forbidden("只能查看本单位的责任清单".into()));
     }

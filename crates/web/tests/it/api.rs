@@ -88,3 +88,14 @@ async fn openapi_document_lists_the_routes() {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
 }
+
+/// Every change to the API shows in review as a change of this snapshot
+/// (`tests/it/snapshots/`); accept an intended one with `cargo insta accept` or
+/// `INSTA_UPDATE=always`.
+#[tokio::test]
+async fn openapi_document_snapshot() {
+    let app = App::new().await;
+    let r = app.client().get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    insta::assert_json_snapshot!("openapi", r.json());
+}

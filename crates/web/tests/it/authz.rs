@@ -192,6 +192,10 @@ async fn every_change_route_for_every_role() {
             vec![("alias", "司法局".into())],
         ),
         (
+            format!("/admin/units/{other}/disable"),
+            vec![("disabled", "1".into())],
+        ),
+        (
             format!("/admin/units/{group}/members"),
             vec![("member", sifa.to_string())],
         ),
@@ -244,4 +248,45 @@ async fn every_change_route_for_every_role() {
         app.store.audit_count(&Default::default()).await.unwrap()
     );
     assert_eq!(changes, audit_before, "a refused request changed something");
+}
+
+#[tokio::test]
+async fn the_office_disables_and_enables_a_unit_from_its_page() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    let other = app.unit_id("县财政局").await.0;
+    let mut c = app.login("boss").await;
+    let page = c.get(&format!("/admin/units/{other}")).await;
+    assert!(page.text.contains("停用该单位"), "{}", page.text);
+    let r = c
+        .post(
+            &format!("/admin/units/{other}/disable"),
+            &[("disabled", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let units = c.get("/units").await;
+    assert!(
+        units.text.contains("县财政局</a>（已停用）"),
+        "{}",
+        units.text
+    );
+    let page = c.get(&format!("/admin/units/{other}")).await;
+    assert!(page.text.contains("重新启用"));
+    c.post(
+        &format!("/admin/units/{other}/disable"),
+        &[("disabled", "0")],
+    )
+    .await;
+    let audit = app.store.audit_entries(&Default::default()).await.unwrap();
+    let actions: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.entity == "unit" && e.entity_id.as_deref() == Some(&other.to_string()))
+        .map(|e| e.action.as_str())
+        .collect();
+    assert!(
+        actions.contains(&"unit.disable") && actions.contains(&"unit.enable"),
+        "{actions:?}"
+    );
+    assert!(!c.get("/units").await.text.contains("（已停用）"));
 }

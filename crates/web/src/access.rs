@@ -1,0 +1,374 @@
+//! Who may call what: the one access policy of the web layer.
+//!
+//! A handler names its caller in its signature with one of these extractors, so the
+//! rule is read where the route is declared and written once here:
+//!
+//! | extractor | who passes |
+//! |---|---|
+//! | [`CurrentUser`] | anyone logged in (see `session`) |
+//! | [`Admin`] | 管理员 (依法治县办) |
+//! | [`CountyReader`] | 管理员 and 查看人员: everything of the county, read-only for the latter |
+//! | [`TaskViewer`] | anyone who may see the task in the path: the county roles, the task's unit, its lead unit |
+//! | [`TaskUnit`] | the task's own unit (填报, 上传, 报送 …) |
+//! | [`TaskReviewer`] | 依法治县办 or the lead unit of the indicator (审核) |
+//! | [`TaskScorer`] | the unit (自评分) or the office (审核评分) |
+//! | [`EvidenceViewer`] / [`EvidenceUnit`] / [`EvidenceReviewer`] | the same, for the task an evidence item belongs to |
+//! | [`LedgerCaseUnit`] / [`NoticeUnit`] | the unit of the task a ledger case or 督办单 belongs to |
+//!
+//! Lists that a liaison sees narrowed to the own unit use [`unit_scope`] and
+//! [`visible_indicators`].
+
+use std::collections::HashSet;
+
+use axum::extract::{FromRequestParts, OriginalUri, Path};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use fazhi_domain::task::ActorRole;
+use fazhi_store::{EvidenceId, NodeId, TaskId, UnitId, User, UserRole};
+
+use crate::AppState;
+use crate::error::{WebError, WebResult};
+use crate::session::CurrentUser;
+
+/// Answer a refusal the way the route answers: JSON under `/api`, a page elsewhere.
+fn reject(parts: &Parts, err: WebError) -> Response {
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map(|o| o.0.path().to_string())
+        .unwrap_or_else(|| parts.uri.path().to_string());
+    if crate::session::is_api(&path) {
+        err.into_api_response()
+    } else {
+        err.into_response()
+    }
+}
+
+/// The id in the path (`/tasks/{id}`), or a clear 400.
+async fn path_id<T>(parts: &mut Parts, state: &AppState) -> Result<T, Response>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    match Path::<T>::from_request_parts(parts, state).await {
+        Ok(Path(id)) => Ok(id),
+        Err(_) => Err(reject(
+            parts,
+            WebError::BadRequest("网址中的编号无效".into()),
+        )),
+    }
+}
+
+// ---- Roles ----
+
+/// Admins and observers see every unit; a liaison only their own.
+pub fn can_view_unit(user: &User, unit: UnitId) -> bool {
+    match user.role {
+        UserRole::Admin | UserRole::Observer => true,
+        UserRole::Liaison => user.unit_id == Some(unit),
+    }
+}
+
+/// The unit a list is narrowed to: a liaison's own unit (always), otherwise the one
+/// asked for, if any.
+pub fn unit_scope(user: &User, asked: Option<UnitId>) -> WebResult<Option<UnitId>> {
+    match user.role {
+        UserRole::Liaison => Ok(Some(user.unit_id.ok_or_else(WebError::forbidden)?)),
+        UserRole::Admin | UserRole::Observer => Ok(asked),
+    }
+}
+
+/// The indicators a user may see: `None` for all (the county roles), else the own
+/// unit's 责任清单 (including those held through a group unit).
+pub async fn visible_indicators(
+    state: &AppState,
+    user: &User,
+) -> WebResult<Option<HashSet<NodeId>>> {
+    if user.role != UserRole::Liaison {
+        return Ok(None);
+    }
+    let unit = user.unit_id.ok_or_else(WebError::forbidden)?;
+    Ok(Some(
+        state
+            .unit_indicators(unit)
+            .await?
+            .iter()
+            .map(|i| i.node_id)
+            .collect(),
+    ))
+}
+
+/// Refuse an indicator outside the user's 责任清单.
+pub async fn require_indicator(state: &AppState, user: &User, node: NodeId) -> WebResult<()> {
+    match visible_indicators(state, user).await? {
+        Some(mine) if !mine.contains(&node) => {
+            Err(WebError::Forbidden("这项指标不在本单位的责任清单中".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// 管理员 (依法治县办).
+pub struct Admin(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        if cu.user.role != UserRole::Admin {
+            return Err(reject(
+                parts,
+                WebError::Forbidden("只有管理员（依法治县办）可以进行这项操作".into()),
+            ));
+        }
+        Ok(Admin(cu))
+    }
+}
+
+/// 管理员 or 查看人员: pages about the whole county.
+pub struct CountyReader(pub CurrentUser);
+
+impl FromRequestParts<AppState> for CountyReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        if cu.user.role == UserRole::Liaison {
+            return Err(reject(
+                parts,
+                WebError::Forbidden("单位联络员只能查看本单位的责任清单".into()),
+            ));
+        }
+        Ok(CountyReader(cu))
+    }
+}
+
+// ---- Tasks ----
+
+/// The role of `user` on a task, or 403 when they may not even see it. The one place
+/// that decides who sees a task.
+pub async fn task_role(state: &AppState, user: &User, task: TaskId) -> WebResult<ActorRole> {
+    let role = state.store.task_role(task, user).await?;
+    if user.role == UserRole::Liaison
+        && !matches!(role, ActorRole::ResponsibleUnit | ActorRole::LeadUnit)
+    {
+        return Err(WebError::Forbidden("这项任务不属于本单位".into()));
+    }
+    Ok(role)
+}
+
+fn require_unit(role: ActorRole) -> WebResult<()> {
+    if role == ActorRole::ResponsibleUnit {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "只有承担这项任务的单位可以办理（填报、上传、报送）".into(),
+        ))
+    }
+}
+
+fn require_reviewer(role: ActorRole) -> WebResult<()> {
+    if matches!(role, ActorRole::Office | ActorRole::LeadUnit) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "只有依法治县办或牵头单位可以审核".into(),
+        ))
+    }
+}
+
+/// Someone who may see the task in the path, with their role on it.
+pub struct TaskViewer {
+    pub cu: CurrentUser,
+    pub task: TaskId,
+    pub role: ActorRole,
+}
+
+impl FromRequestParts<AppState> for TaskViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let task: TaskId = path_id(parts, state).await?;
+        let role = task_role(state, &cu.user, task)
+            .await
+            .map_err(|e| reject(parts, e))?;
+        Ok(TaskViewer { cu, task, role })
+    }
+}
+
+/// The unit that carries out the task in the path.
+pub struct TaskUnit(pub TaskViewer);
+
+impl FromRequestParts<AppState> for TaskUnit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let v = TaskViewer::from_request_parts(parts, state).await?;
+        require_unit(v.role).map_err(|e| reject(parts, e))?;
+        Ok(TaskUnit(v))
+    }
+}
+
+/// 依法治县办 or the lead unit, reviewing the task in the path.
+pub struct TaskReviewer(pub TaskViewer);
+
+impl FromRequestParts<AppState> for TaskReviewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let v = TaskViewer::from_request_parts(parts, state).await?;
+        require_reviewer(v.role).map_err(|e| reject(parts, e))?;
+        Ok(TaskReviewer(v))
+    }
+}
+
+/// Which score a caller sets on a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreKind {
+    /// 自评分, by the unit.
+    Own,
+    /// 审核评分, by the office.
+    Review,
+}
+
+/// The unit (自评分) or the office (审核评分) on the task in the path.
+pub struct TaskScorer {
+    pub viewer: TaskViewer,
+    pub kind: ScoreKind,
+}
+
+impl FromRequestParts<AppState> for TaskScorer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let viewer = TaskViewer::from_request_parts(parts, state).await?;
+        let kind = match viewer.role {
+            ActorRole::ResponsibleUnit => ScoreKind::Own,
+            ActorRole::Office => ScoreKind::Review,
+            _ => {
+                return Err(reject(
+                    parts,
+                    WebError::Forbidden(
+                        "只有本单位（自评）或依法治县办（审核评分）可以评分".into(),
+                    ),
+                ));
+            }
+        };
+        Ok(TaskScorer { viewer, kind })
+    }
+}
+
+// ---- Evidence, ledger cases, notices: through their task ----
+
+/// Someone who may see the evidence item in the path (and so its task).
+pub struct EvidenceViewer {
+    pub cu: CurrentUser,
+    pub evidence: EvidenceId,
+    pub task: TaskId,
+    pub role: ActorRole,
+}
+
+impl FromRequestParts<AppState> for EvidenceViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let evidence: EvidenceId = path_id(parts, state).await?;
+        let found = async {
+            let e = state.store.evidence(evidence).await?;
+            let role = task_role(state, &cu.user, e.task_id).await?;
+            Ok::<_, WebError>((e.task_id, role))
+        }
+        .await;
+        let (task, role) = found.map_err(|e| reject(parts, e))?;
+        Ok(EvidenceViewer {
+            cu,
+            evidence,
+            task,
+            role,
+        })
+    }
+}
+
+/// The unit that owns the evidence item in the path (replace, relink, delete).
+pub struct EvidenceUnit(pub EvidenceViewer);
+
+impl FromRequestParts<AppState> for EvidenceUnit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let v = EvidenceViewer::from_request_parts(parts, state).await?;
+        require_unit(v.role).map_err(|e| reject(parts, e))?;
+        Ok(EvidenceUnit(v))
+    }
+}
+
+/// 依法治县办 or the lead unit, reviewing the evidence item in the path.
+pub struct EvidenceReviewer(pub EvidenceViewer);
+
+impl FromRequestParts<AppState> for EvidenceReviewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let v = EvidenceViewer::from_request_parts(parts, state).await?;
+        require_reviewer(v.role).map_err(|e| reject(parts, e))?;
+        Ok(EvidenceReviewer(v))
+    }
+}
+
+/// The unit of the task whose ledger case (台账记录) is in the path.
+pub struct LedgerCaseUnit {
+    pub cu: CurrentUser,
+    pub case: i64,
+    pub task: TaskId,
+}
+
+impl FromRequestParts<AppState> for LedgerCaseUnit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let case: i64 = path_id(parts, state).await?;
+        let found = async {
+            let task = state
+                .store
+                .ledger_case_task(fazhi_store::LedgerCaseId(case))
+                .await?;
+            require_unit(task_role(state, &cu.user, task).await?)?;
+            Ok::<_, WebError>(task)
+        }
+        .await;
+        let task = found.map_err(|e| reject(parts, e))?;
+        Ok(LedgerCaseUnit { cu, case, task })
+    }
+}
+
+/// The unit a 督办单 in the path was sent to (签收, 答复).
+pub struct NoticeUnit {
+    pub cu: CurrentUser,
+    pub notice: i64,
+    pub task: TaskId,
+}
+
+impl FromRequestParts<AppState> for NoticeUnit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let notice: i64 = path_id(parts, state).await?;
+        let found = async {
+            let task = state
+                .store
+                .notice_task(fazhi_store::NoticeId(notice))
+                .await?;
+            if task_role(state, &cu.user, task).await? != ActorRole::ResponsibleUnit {
+                return Err(WebError::Forbidden("只有被督办的单位可以签收督办单".into()));
+            }
+            Ok::<_, WebError>(task)
+        }
+        .await;
+        let task = found.map_err(|e| reject(parts, e))?;
+        Ok(NoticeUnit { cu, notice, task })
+    }
+}

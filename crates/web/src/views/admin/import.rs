@@ -1,0 +1,236 @@
+//! Importing a new version of the 责任分工表: upload, preview with every repair and doubt,
+//! confirm; and the list of framework versions.
+
+use crate::AppState;
+use crate::access::Admin;
+use crate::error::{WebError, WebResult};
+use crate::session::random_token;
+use crate::views::{Layout, flash, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use fazhi_import::{ImportOptions, ImportOutput, Severity};
+use fazhi_store::FrameworkInfo;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+#[derive(Template)]
+#[template(path = "admin/import.html")]
+struct ImportPage {
+    layout: Option<Layout>,
+    csrf: String,
+    preview: Option<Preview>,
+    error: Option<String>,
+    max_mb: usize,
+}
+
+pub struct Preview {
+    pub token: String,
+    pub file_name: String,
+    pub output: ImportOutput,
+    pub counts: Vec<(String, usize)>,
+    pub warnings: usize,
+}
+
+const LEVELS: [&str; 6] = [
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "四级指标",
+    "五级指标",
+    "六级指标",
+];
+
+fn counts(out: &ImportOutput) -> Vec<(String, usize)> {
+    let c = out.framework.level_counts();
+    let Some((leaves, headings)) = c.split_last() else {
+        return Vec::new();
+    };
+    let mut v: Vec<(String, usize)> = headings
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (LEVELS.get(i).copied().unwrap_or("下级指标").to_string(), *n))
+        .collect();
+    v.push(("末级指标（考核项）".into(), *leaves));
+    v.push(("责任单位".into(), out.framework.units.len()));
+    v
+}
+
+pub async fn form(State(state): State<AppState>, Admin(cu): Admin) -> WebResult<impl IntoResponse> {
+    render(&ImportPage {
+        layout: Layout::build(&state, &cu).await?,
+        csrf: cu.csrf.clone(),
+        preview: None,
+        error: None,
+        max_mb: state.config.max_import_bytes / (1024 * 1024),
+    })
+}
+
+/// Keep only safe characters of an uploaded file name, for display and the extension.
+fn clean_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+        .take(120)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "未命名文件".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Step 1: upload, parse and show what would be imported. The file waits under the
+/// data directory for the confirmation.
+pub async fn preview(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    mut multipart: Multipart,
+) -> WebResult<Response> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("上传中断或文件过大：{e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = clean_file_name(field.file_name().unwrap_or(""));
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| WebError::BadRequest(format!("上传中断或文件过大：{e}")))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let layout = Layout::build(&state, &cu).await?;
+    let max_mb = state.config.max_import_bytes / (1024 * 1024);
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Ok(render(&ImportPage {
+            layout,
+            csrf: cu.csrf.clone(),
+            preview: None,
+            error: Some("请选择要导入的文件".into()),
+            max_mb,
+        })?
+        .into_response());
+    };
+    let output = match import_off_thread(&bytes, &file_name).await? {
+        Ok(o) => o,
+        Err(e) => {
+            return Ok(render(&ImportPage {
+                layout,
+                csrf: cu.csrf.clone(),
+                preview: None,
+                error: Some(format!("“{file_name}”无法导入：{e}")),
+                max_mb,
+            })?
+            .into_response());
+        }
+    };
+    let token = random_token()?;
+    let dir = state.config.import_dir();
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(WebError::internal)?;
+    tokio::fs::write(dir.join(format!("{token}.upload")), &bytes)
+        .await
+        .map_err(WebError::internal)?;
+    tokio::fs::write(dir.join(format!("{token}.name")), file_name.as_bytes())
+        .await
+        .map_err(WebError::internal)?;
+    let warnings = output
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    Ok(render(&ImportPage {
+        layout,
+        csrf: cu.csrf.clone(),
+        preview: Some(Preview {
+            token,
+            file_name,
+            counts: counts(&output),
+            warnings,
+            output,
+        }),
+        error: None,
+        max_mb,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    token: String,
+}
+
+/// Step 2: store the previewed file as a new framework version.
+pub async fn confirm(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    Form(form): Form<ConfirmForm>,
+) -> WebResult<Response> {
+    if form.token.len() != 64 || !form.token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(WebError::BadRequest("导入编号无效，请重新上传文件".into()));
+    }
+    let dir = state.config.import_dir();
+    let upload = dir.join(format!("{}.upload", form.token));
+    let name_path = dir.join(format!("{}.name", form.token));
+    let bytes = tokio::fs::read(&upload).await.map_err(|_| {
+        WebError::BadRequest("找不到待导入的文件（可能已导入或已过期），请重新上传".into())
+    })?;
+    let file_name = tokio::fs::read_to_string(&name_path)
+        .await
+        .unwrap_or_else(|_| "上传文件".into());
+    let output = import_off_thread(&bytes, &file_name)
+        .await?
+        .map_err(|e| WebError::BadRequest(format!("“{file_name}”无法导入：{e}")))?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let id = state
+        .store
+        .import_library(&output, &file_name, &sha, &cu.user.actor())
+        .await?;
+    tokio::fs::remove_file(&upload).await.ok();
+    tokio::fs::remove_file(&name_path).await.ok();
+    flash(
+        &state,
+        &cu,
+        format!("已导入“{file_name}”，成为第{id}版指标体系（当前使用）。此前的版本仍保留。"),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/frameworks").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/frameworks.html")]
+struct FrameworksPage {
+    layout: Option<Layout>,
+    versions: Vec<FrameworkInfo>,
+}
+
+pub async fn frameworks(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+) -> WebResult<impl IntoResponse> {
+    render(&FrameworksPage {
+        layout: Layout::build(&state, &cu).await?,
+        versions: state.store.frameworks().await?,
+    })
+}
+
+/// Import on a blocking thread: a PDF or old .doc goes through pdftotext or LibreOffice
+/// (up to a minute or two), and a large table takes a while to check: neither may hold up
+/// the server's request threads.
+async fn import_off_thread(
+    bytes: &[u8],
+    file_name: &str,
+) -> Result<Result<ImportOutput, fazhi_import::ImportError>, WebError> {
+    let (bytes, name) = (bytes.to_vec(), file_name.to_string());
+    tokio::task::spawn_blocking(move || {
+        fazhi_import::import_bytes(&bytes, Some(&name), &ImportOptions::default())
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))
+}

@@ -1,0 +1,160 @@
+//! User accounts: list, create (initial password shown once), reset, disable.
+
+use crate::AppState;
+use crate::access::Admin;
+use crate::error::{WebError, WebResult};
+use crate::password;
+use crate::views::{Layout, flash, opt_id, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use fazhi_store::{NewUser, UnitId, UnitSummary, User, UserId, UserRole};
+use serde::Deserialize;
+
+pub struct UserRow {
+    pub user: User,
+    pub unit_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Option<Layout>,
+    csrf: String,
+    me: UserId,
+    users: Vec<UserRow>,
+    units: Vec<UnitSummary>,
+}
+
+pub async fn list(State(state): State<AppState>, Admin(cu): Admin) -> WebResult<impl IntoResponse> {
+    let units = state.store.units().await?;
+    let users = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            unit_name: u
+                .unit_id
+                .and_then(|id| units.iter().find(|x| x.id == id))
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            user: u,
+        })
+        .collect();
+    render(&UsersPage {
+        layout: Layout::build(&state, &cu).await?,
+        csrf: cu.csrf.clone(),
+        me: cu.user.id,
+        users,
+        units,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    username: String,
+    display_name: String,
+    role: String,
+    unit_id: Option<String>,
+}
+
+fn parse_role(raw: &str) -> WebResult<UserRole> {
+    raw.parse()
+        .map_err(|_| WebError::BadRequest(format!("不认识的角色“{raw}”")))
+}
+
+async fn hash_blocking(p: String) -> WebResult<String> {
+    password::hash_async(p).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    Form(form): Form<NewUserForm>,
+) -> WebResult<Response> {
+    let role = parse_role(&form.role)?;
+    let first = password::generate()?;
+    let hash = hash_blocking(first.clone()).await?;
+    let username = form.username.trim().to_string();
+    state
+        .store
+        .create_user(
+            NewUser {
+                username: username.clone(),
+                display_name: form.display_name,
+                password_hash: hash,
+                role,
+                unit_id: opt_id(&form.unit_id).map(UnitId),
+                must_change_password: true,
+            },
+            &cu.user.actor(),
+        )
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!(
+            "已创建用户 {username}，初始密码：{first}（只显示这一次，请转交本人；首次登录须修改）"
+        ),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    Path(id): Path<UserId>,
+) -> WebResult<Response> {
+    let user = state.store.user(id).await?;
+    let first = password::generate()?;
+    let hash = hash_blocking(first.clone()).await?;
+    state
+        .store
+        .set_password_hash(user.id, &hash, true, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!(
+            "{} 的密码已重置为：{first}（只显示这一次；下次登录须修改）",
+            user.username
+        ),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    disabled: String,
+}
+
+pub async fn set_disabled(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    Path(id): Path<UserId>,
+    Form(form): Form<DisableForm>,
+) -> WebResult<Response> {
+    let disabled = form.disabled == "true";
+    if id == cu.user.id && disabled {
+        return Err(WebError::BadRequest("不能停用自己的账号".into()));
+    }
+    state
+        .store
+        .set_disabled(id, disabled, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        if disabled {
+            "账号已停用"
+        } else {
+            "账号已启用"
+        },
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}

@@ -1,0 +1,427 @@
+//! 佐证材料: files (streamed into the file store) and web links added to a task, new
+//! versions of either, review by the office or the lead unit, deletion, and downloads
+//! that answer Range requests.
+
+use axum::Form;
+use axum::body::Body;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use fazhi_files::{FileError, sanitize_file_name};
+use fazhi_store::{EvidenceContent, NewEvidence, Verdict};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::access::{EvidenceReviewer, EvidenceUnit, EvidenceViewer, TaskUnit, TaskViewer};
+use crate::error::{WebError, WebResult};
+use crate::http_range::{RangeRequest, parse_range};
+use crate::views::{flash, opt_date};
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    title: String,
+    doc_number: Option<String>,
+    doc_date: Option<String>,
+    url: String,
+    published_on: Option<String>,
+}
+
+pub(crate) fn new_evidence(
+    title: String,
+    doc_number: Option<String>,
+    doc_date: Option<NaiveDate>,
+) -> NewEvidence {
+    NewEvidence {
+        title,
+        doc_number: doc_number
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        doc_date,
+    }
+}
+
+pub async fn add_link(
+    State(state): State<AppState>,
+    TaskUnit(TaskViewer { cu, task: id, .. }): TaskUnit,
+    Form(f): Form<LinkForm>,
+) -> WebResult<Response> {
+    let meta = new_evidence(f.title, f.doc_number, opt_date(&f.doc_date, "成文日期")?);
+    state
+        .store
+        .add_evidence(
+            id,
+            meta,
+            EvidenceContent::Link {
+                url: f.url.trim().to_string(),
+                published_on: opt_date(&f.published_on, "发布日期")?,
+            },
+            &cu.user.actor(),
+        )
+        .await?;
+    flash(&state, &cu, "网页链接已添加为佐证材料").await?;
+    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RelinkForm {
+    url: String,
+    published_on: Option<String>,
+}
+
+/// Replace a link evidence item by a new link (a new version; earlier ones stay listed).
+pub async fn relink(
+    State(state): State<AppState>,
+    EvidenceUnit(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceUnit,
+    Form(f): Form<RelinkForm>,
+) -> WebResult<Response> {
+    let published_on = opt_date(&f.published_on, "发布日期")?;
+    let url = fazhi_store::evidence::check_url(&f.url)?;
+    let current = state.store.evidence(id).await?;
+    if current
+        .current()
+        .is_some_and(|v| v.url.as_deref() == Some(url.as_str()) && v.published_on == published_on)
+    {
+        return Err(WebError::BadRequest(
+            "网址和发布日期都与当前版本相同，无需更新".into(),
+        ));
+    }
+    let version = state
+        .store
+        .replace_link_evidence(id, &url, published_on, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已更换链接，作为第{version}版，此前的版本仍可查阅"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    verdict: String,
+    note: Option<String>,
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    EvidenceReviewer(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceReviewer,
+    Form(f): Form<ReviewForm>,
+) -> WebResult<Response> {
+    let verdict = match f.verdict.as_str() {
+        "ok" => Verdict::Ok,
+        "needs_more" => Verdict::NeedsMore,
+        other => return Err(WebError::BadRequest(format!("不认识的审核结论“{other}”"))),
+    };
+    let note = f.note.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    state
+        .store
+        .review_evidence(id, verdict, note, &cu.user.actor())
+        .await?;
+    flash(&state, &cu, "审核意见已保存").await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    EvidenceUnit(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceUnit,
+) -> WebResult<Response> {
+    state.store.delete_evidence(id, &cu.user.actor()).await?;
+    flash(&state, &cu, "佐证材料已删除（历史版本仍保留在日志中）").await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+impl From<FileError> for WebError {
+    fn from(e: FileError) -> Self {
+        if e.is_client_error() {
+            WebError::BadRequest(e.to_string())
+        } else {
+            WebError::Internal(e.to_string())
+        }
+    }
+}
+
+/// Multipart field text, limited so a form field cannot be used to send a file.
+async fn text_field(field: axum::extract::multipart::Field<'_>) -> WebResult<String> {
+    let text = field
+        .text()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("表单内容读取失败：{e}")))?;
+    if text.chars().count() > 500 {
+        return Err(WebError::BadRequest("表单文字过长（最多500字）".into()));
+    }
+    Ok(text)
+}
+
+/// Stream one uploaded file field into the file store, under the upload limit; returns
+/// its cleaned name and what was stored.
+async fn store_file(
+    state: &AppState,
+    field: axum::extract::multipart::Field<'_>,
+) -> WebResult<(String, fazhi_files::StoredBlob)> {
+    let name = sanitize_file_name(field.file_name().unwrap_or(""));
+    let blob = state
+        .files
+        .put_stream(field, state.config.max_upload_bytes)
+        .await?;
+    Ok((name, blob))
+}
+
+/// Upload a file as a new evidence item. The text fields must come before the file in the
+/// form (browsers send fields in document order), so the file can be streamed straight
+/// into the store.
+pub async fn upload(
+    State(state): State<AppState>,
+    TaskUnit(TaskViewer { cu, task, .. }): TaskUnit,
+    mut multipart: Multipart,
+) -> WebResult<Response> {
+    // Refuse before reading the body: a refused upload must not leave a stored file.
+    state.store.ensure_accepts_material(task).await?;
+    let (mut title, mut doc_number, mut doc_date) = (String::new(), None, None);
+    let mut stored = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("上传中断：{e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "title" => title = text_field(field).await?,
+            "doc_number" => doc_number = Some(text_field(field).await?),
+            "doc_date" => doc_date = opt_date(&Some(text_field(field).await?), "成文日期")?,
+            "file" => stored = Some(store_file(&state, field).await?),
+            _ => {}
+        }
+    }
+    let Some((name, blob)) = stored.filter(|(_, b)| b.size > 0) else {
+        return Err(WebError::BadRequest(
+            "请选择要上传的文件（文件不能为空）".into(),
+        ));
+    };
+    if title.trim().is_empty() {
+        title = name.clone();
+    }
+    state
+        .store
+        .put_blob(&blob.sha256, blob.size, blob.content_type)
+        .await?;
+    state
+        .store
+        .add_evidence(
+            task,
+            new_evidence(title, doc_number, doc_date),
+            EvidenceContent::File {
+                blob_sha256: blob.sha256.clone(),
+                original_name: Some(name.clone()),
+            },
+            &cu.user.actor(),
+        )
+        .await?;
+    let dedup = if blob.deduplicated {
+        "（与已有文件内容相同，只保存一份）"
+    } else {
+        ""
+    };
+    flash(&state, &cu, format!("已上传“{name}”{dedup}")).await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+/// Replace an evidence item's file with a new version; earlier versions stay readable.
+pub async fn replace(
+    State(state): State<AppState>,
+    EvidenceUnit(EvidenceViewer {
+        cu,
+        evidence: id,
+        task,
+        ..
+    }): EvidenceUnit,
+    mut multipart: Multipart,
+) -> WebResult<Response> {
+    state.store.ensure_accepts_material(task).await?;
+    let mut stored = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("上传中断：{e}")))?
+    {
+        if field.name() == Some("file") {
+            stored = Some(store_file(&state, field).await?);
+        }
+    }
+    let Some((name, blob)) = stored.filter(|(_, b)| b.size > 0) else {
+        return Err(WebError::BadRequest(
+            "请选择新版本的文件（文件不能为空）".into(),
+        ));
+    };
+    state
+        .store
+        .put_blob(&blob.sha256, blob.size, blob.content_type)
+        .await?;
+    let version = state
+        .store
+        .replace_evidence(
+            id,
+            EvidenceContent::File {
+                blob_sha256: blob.sha256.clone(),
+                original_name: Some(name.clone()),
+            },
+            &cu.user.actor(),
+        )
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已上传“{name}”作为第{version}版，此前的版本仍可查阅"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DownloadQuery {
+    inline: Option<String>,
+    version: Option<u32>,
+}
+
+/// Types a browser shows safely by itself.
+pub fn previewable(content_type: &str) -> bool {
+    matches!(
+        content_type,
+        "application/pdf"
+            | "image/png"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "video/mp4"
+            | "audio/mpeg"
+            | "audio/wav"
+            | "audio/mp4"
+    )
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    EvidenceViewer {
+        cu: _,
+        evidence: id,
+        task: _,
+        role: _,
+    }: EvidenceViewer,
+    Query(q): Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> WebResult<Response> {
+    let e = state.store.evidence(id).await?;
+    let wanted = q.version.unwrap_or(e.current_version);
+    let v = e
+        .versions
+        .iter()
+        .find(|v| v.version == wanted)
+        .ok_or_else(|| WebError::NotFound("没有这个版本".into()))?;
+    let (Some(sha), Some(blob)) = (&v.blob_sha256, &v.blob) else {
+        return Err(WebError::NotFound("这份材料是网页链接，没有文件".into()));
+    };
+    // Content-addressed: the SHA-256 is a strong validator of the bytes.
+    let etag = format!("\"{sha}\"");
+    let range = match headers.get(header::RANGE).and_then(|r| r.to_str().ok()) {
+        // A range is only valid for the representation the client has (If-Range).
+        Some(_)
+            if headers
+                .get(header::IF_RANGE)
+                .is_some_and(|ir| ir.as_bytes() != etag.as_bytes()) =>
+        {
+            RangeRequest::Full
+        }
+        Some(r) => parse_range(r, blob.size),
+        None => RangeRequest::Full,
+    };
+    let mut resp = match range {
+        RangeRequest::Full => {
+            let stream = state.files.get_stream(sha).await?;
+            let len = stream.len();
+            let mut resp = Response::new(Body::from_stream(stream.into_stream()));
+            resp.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            resp
+        }
+        RangeRequest::Partial(r) => {
+            let stream = state.files.get_range(sha, r).await?;
+            let (len, total, r) = (stream.len(), stream.size, stream.range.clone());
+            let mut resp = Response::new(Body::from_stream(stream.into_stream()));
+            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("bytes {}-{}/{total}", r.start, r.end - 1))
+            {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            resp
+        }
+        RangeRequest::Unsatisfiable => {
+            let mut resp = Response::new(Body::empty());
+            *resp.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", blob.size)) {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            resp
+        }
+    };
+    let name = v
+        .original_name
+        .clone()
+        .unwrap_or_else(|| format!("{}.bin", e.title));
+    let inline = q.inline.is_some() && previewable(&blob.content_type);
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        utf8_percent_encode(&name, NON_ALPHANUMERIC)
+    );
+    let h = resp.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(if inline {
+            &blob.content_type
+        } else {
+            "application/octet-stream"
+        })
+        .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    // Uploaded content never runs as a page of this site.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; object-src 'self'",
+        ),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
+}

@@ -1,0 +1,138 @@
+//! 督办单: issued by the office on a task, acknowledged (and answered) by the unit, and
+//! the list of all of them.
+
+use crate::AppState;
+use crate::access::{Admin, NoticeUnit};
+use crate::error::{WebError, WebResult};
+use crate::session::CurrentUser;
+use crate::views::{Layout, flash, render};
+use crate::views::{opt_date, today};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use fazhi_domain::supervision::NoticeLevel;
+use fazhi_store::tasks::{TaskFilter, TaskSummary};
+use fazhi_store::{Notice, TaskId, UserRole};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+// ---- 督办单 ----
+
+#[derive(Deserialize)]
+pub struct NoticeForm {
+    level: String,
+    message: String,
+    respond_by: Option<String>,
+}
+
+pub async fn issue(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    Path(id): Path<TaskId>,
+    Form(f): Form<NoticeForm>,
+) -> WebResult<Response> {
+    let level = f
+        .level
+        .parse::<NoticeLevel>()
+        .ok()
+        .ok_or_else(|| WebError::BadRequest(format!("督办级别“{}”无法识别", f.level)))?;
+    let respond_by = opt_date(&f.respond_by, "答复期限")?;
+    if respond_by.is_some_and(|d| d < today()) {
+        return Err(WebError::BadRequest("答复期限不能早于今天".into()));
+    }
+    state
+        .store
+        .issue_notice(id, level, &f.message, respond_by, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已发出{}督办单（{}）", level.label(), level.colour()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{id}#notices")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AckForm {
+    note: Option<String>,
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    NoticeUnit {
+        cu,
+        notice: notice_id,
+        task,
+    }: NoticeUnit,
+    Form(f): Form<AckForm>,
+) -> WebResult<Response> {
+    state
+        .store
+        .acknowledge_notice(
+            fazhi_store::NoticeId(notice_id),
+            f.note.as_deref().unwrap_or(""),
+            &cu.user.actor(),
+        )
+        .await?;
+    flash(&state, &cu, "督办单已签收").await?;
+    Ok(Redirect::to(&format!("/tasks/{task}#notices")).into_response())
+}
+
+/// A notice with the task it is about, for lists.
+pub struct NoticeRow {
+    pub n: Notice,
+    pub code: String,
+    pub unit_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct NoticesPage {
+    layout: Option<Layout>,
+    rows: Vec<NoticeRow>,
+    is_admin: bool,
+    today: chrono::NaiveDate,
+}
+
+pub async fn notices(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+) -> WebResult<impl IntoResponse> {
+    let is_admin = cu.user.role == UserRole::Admin;
+    let filter = match cu.user.role {
+        UserRole::Liaison => TaskFilter {
+            unit: Some(cu.user.unit_id.ok_or_else(WebError::forbidden)?),
+            ..Default::default()
+        },
+        _ => TaskFilter::default(),
+    };
+    let tasks: HashMap<TaskId, TaskSummary> = state
+        .store
+        .tasks(&filter)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let rows = state
+        .store
+        .all_notices()
+        .await?
+        .into_iter()
+        .filter_map(|n| {
+            let t = tasks.get(&n.task_id)?;
+            Some(NoticeRow {
+                code: t.code.clone(),
+                unit_name: t.unit_name.clone(),
+                n,
+            })
+        })
+        .collect();
+    render(&NoticesPage {
+        layout: Layout::build(&state, &cu).await?,
+        rows,
+        is_admin,
+        today: today(),
+    })
+}

@@ -1,0 +1,404 @@
+//! Tasks: the list with its filters, one task's page, its lifecycle actions (签收, 报送,
+//! 退回, 通过, 销号), progress reports, scores and due dates.
+
+use crate::AppState;
+use crate::access::{Admin, ScoreKind, TaskScorer, TaskUnit, TaskViewer};
+use crate::error::{WebError, WebResult};
+use crate::session::CurrentUser;
+use crate::views::opt_date;
+use crate::views::today;
+use crate::views::{Layout, flash, opt_id, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use fazhi_domain::task::{ActorRole, TaskAction, TaskActionKind, TaskStatus, allowed_actions};
+use fazhi_store::tasks::{TaskDetail, TaskFilter, TaskSummary};
+use fazhi_store::{NewReport, RoundInfo, Score, TaskId, UnitId, UnitSummary, UserRole};
+use serde::Deserialize;
+
+pub fn status_class(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Pending => "st-pending",
+        TaskStatus::InProgress => "st-progress",
+        TaskStatus::Submitted => "st-submitted",
+        TaskStatus::Returned => "st-returned",
+        TaskStatus::Approved => "st-approved",
+        TaskStatus::Closed => "st-closed",
+    }
+}
+
+/// A task row with what the lists show.
+pub struct TaskRow {
+    pub t: TaskSummary,
+    pub status_class: &'static str,
+    /// 红黄绿灯 (see `fazhi_domain::supervision`).
+    pub light: fazhi_domain::supervision::LightState,
+}
+
+pub(crate) fn rows(
+    tasks: Vec<TaskSummary>,
+    calendar: &fazhi_domain::calendar::HolidayCalendar,
+    warn: u32,
+) -> Vec<TaskRow> {
+    tasks
+        .into_iter()
+        .map(|t| TaskRow {
+            status_class: status_class(t.status),
+            light: t.light(calendar, warn, today()),
+            t,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "tasks/list.html")]
+struct TasksPage {
+    layout: Option<Layout>,
+    csrf: String,
+    is_admin: bool,
+    round: Option<RoundInfo>,
+    rows: Vec<TaskRow>,
+    units: Vec<UnitSummary>,
+    unit: Option<UnitId>,
+    status: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    counts: Vec<(&'static str, usize)>,
+    light: String,
+}
+
+impl TasksPage {
+    fn is_selected(&self, id: &UnitId) -> bool {
+        self.unit == Some(*id)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TasksQuery {
+    unit: Option<String>,
+    status: Option<String>,
+    /// `red`, `yellow`, `green`, `none`: only tasks with that traffic light.
+    light: Option<String>,
+}
+
+pub async fn tasks(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Query(q): Query<TasksQuery>,
+) -> WebResult<impl IntoResponse> {
+    let round = state.store.active_round().await?;
+    let liaison = cu.user.role == UserRole::Liaison;
+    let unit = if liaison {
+        Some(cu.user.unit_id.ok_or_else(WebError::forbidden)?)
+    } else {
+        opt_id(&q.unit).map(UnitId)
+    };
+    let status_raw = q.status.unwrap_or_default();
+    let light = q.light.unwrap_or_default();
+    let status = status_raw.parse::<TaskStatus>().ok();
+    let all = match &round {
+        Some(r) => {
+            state
+                .store
+                .tasks(&TaskFilter {
+                    round: Some(r.id),
+                    unit,
+                    ..Default::default()
+                })
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let counts = TaskStatus::ALL
+        .into_iter()
+        .map(|s| (s.label(), all.iter().filter(|t| t.status == s).count()))
+        .collect();
+    let shown: Vec<TaskSummary> = all
+        .into_iter()
+        .filter(|t| status.is_none_or(|s| t.status == s))
+        .collect();
+    render(&TasksPage {
+        layout: Layout::build(&state, &cu).await?,
+        csrf: cu.csrf.clone(),
+        is_admin: cu.user.role == UserRole::Admin,
+        round,
+        rows: rows(shown, &*state.calendar().await?, state.config.warn_workdays)
+            .into_iter()
+            .filter(|r| light.is_empty() || r.light.light.css() == light)
+            .collect(),
+        light,
+        units: if liaison {
+            Vec::new()
+        } else {
+            state.store.units().await?
+        },
+        unit,
+        status: status_raw,
+        statuses: TaskStatus::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        counts,
+    })
+}
+
+pub struct ActionButton {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub needs_reason: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tasks/task.html")]
+struct TaskPage {
+    layout: Option<Layout>,
+    csrf: String,
+    d: TaskDetail,
+    status_class: &'static str,
+    overdue: bool,
+    role_label: &'static str,
+    actions: Vec<ActionButton>,
+    can_edit: bool,
+    can_review: bool,
+    is_admin: bool,
+    is_unit: bool,
+    max_upload_mb: u64,
+    sup: super::measures::TaskSupervision,
+}
+
+pub async fn task(
+    State(state): State<AppState>,
+    TaskViewer { cu, task: id, role }: TaskViewer,
+) -> WebResult<impl IntoResponse> {
+    let d = state.store.task(id).await?;
+    let active = state
+        .store
+        .active_round()
+        .await?
+        .is_some_and(|r| r.id == d.summary.round_id);
+    let actions = if active {
+        allowed_actions(d.summary.status, role)
+            .into_iter()
+            .map(|k| ActionButton {
+                kind: k.as_str(),
+                label: k.label(),
+                needs_reason: k == TaskActionKind::Return,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let can_edit = active && role == ActorRole::ResponsibleUnit && d.summary.status.is_editable();
+    let can_review = matches!(role, ActorRole::Office | ActorRole::LeadUnit);
+    let overdue = d.summary.due_on.is_some_and(|due| due < today()) && !d.summary.status.is_done();
+    render(&TaskPage {
+        layout: Layout::build(&state, &cu).await?,
+        csrf: cu.csrf.clone(),
+        status_class: status_class(d.summary.status),
+        overdue,
+        role_label: role.label(),
+        actions,
+        can_edit,
+        can_review,
+        is_admin: cu.user.role == UserRole::Admin,
+        is_unit: role == ActorRole::ResponsibleUnit,
+        max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
+        sup: super::measures::task_supervision(&state, &d.summary).await?,
+        d,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    action: String,
+    reason: Option<String>,
+}
+
+pub async fn action(
+    State(state): State<AppState>,
+    TaskViewer { cu, task: id, role }: TaskViewer,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Response> {
+    let action = match f.action.as_str() {
+        "sign" => TaskAction::Sign,
+        "submit" => TaskAction::Submit,
+        "return" => TaskAction::Return {
+            reason: f.reason.unwrap_or_default(),
+        },
+        "approve" => TaskAction::Approve,
+        "close" => TaskAction::Close,
+        "reopen" => TaskAction::Reopen,
+        other => return Err(WebError::BadRequest(format!("不认识的操作“{other}”"))),
+    };
+    let label = action.label();
+    let status = state
+        .store
+        .transition(id, &action, role, &cu.user.actor(), crate::views::today())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        format!("已{label}，当前状态：{}", status.label()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    progress: String,
+    problems: String,
+    next_steps: String,
+    percent: String,
+}
+
+pub async fn add_report(
+    State(state): State<AppState>,
+    TaskUnit(TaskViewer { cu, task: id, .. }): TaskUnit,
+    Form(f): Form<ReportForm>,
+) -> WebResult<Response> {
+    let percent: u8 = f
+        .percent
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| WebError::BadRequest("完成进度应为0到100之间的整数".into()))?;
+    state
+        .store
+        .add_report(
+            id,
+            NewReport {
+                progress: f.progress,
+                problems: f.problems,
+                next_steps: f.next_steps,
+                percent,
+            },
+            &cu.user.actor(),
+        )
+        .await?;
+    flash(&state, &cu, "工作进展已保存").await?;
+    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+}
+
+/// The latest 退回 of a task that is 退回 now, as the unit should read it first.
+pub struct ReturnReason {
+    pub reason: String,
+    pub reviewer: String,
+    /// Beijing time.
+    pub at: String,
+}
+
+/// For a task that is 退回: the reason, reviewer and time of the last Return event.
+pub fn return_reason(d: &TaskDetail) -> Option<ReturnReason> {
+    if d.summary.status != TaskStatus::Returned {
+        return None;
+    }
+    let ev = d
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.action == TaskActionKind::Return)?;
+    Some(ReturnReason {
+        reason: ev
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or("未写明理由")
+            .to_string(),
+        reviewer: ev.actor_name.clone(),
+        at: super::cn_time(&ev.at),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ScoreForm {
+    score: String,
+}
+
+pub async fn score(
+    State(state): State<AppState>,
+    TaskScorer {
+        viewer: TaskViewer { cu, task: id, .. },
+        kind,
+    }: TaskScorer,
+    Form(f): Form<ScoreForm>,
+) -> WebResult<Response> {
+    let score: Score = f
+        .score
+        .trim()
+        .parse()
+        .map_err(|e: fazhi_domain::task::ScoreError| WebError::BadRequest(e.to_string()))?;
+    let (own, review) = match kind {
+        ScoreKind::Own => (Some(score), None),
+        ScoreKind::Review => (None, Some(score)),
+    };
+    state
+        .store
+        .set_scores(id, own, review, &cu.user.actor())
+        .await?;
+    flash(
+        &state,
+        &cu,
+        if own.is_some() {
+            "自评分已保存"
+        } else {
+            "审核评分已保存"
+        },
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DueForm {
+    due_on: Option<String>,
+    /// Set for every task of this unit in the active round…
+    unit_id: Option<String>,
+    /// …or of this indicator, or just this one task.
+    node_id: Option<String>,
+    task_id: Option<String>,
+    /// The task page to return to after a per-indicator change made from it.
+    return_task: Option<String>,
+}
+
+pub async fn set_due(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    Form(f): Form<DueForm>,
+) -> WebResult<Response> {
+    let round = state
+        .store
+        .active_round()
+        .await?
+        .ok_or_else(|| WebError::BadRequest("还没有开启创建工作轮次".into()))?;
+    let due = opt_date(&f.due_on, "截止日期")?;
+    let ids: Vec<TaskId> = if let Some(t) = opt_id(&f.task_id) {
+        vec![TaskId(t)]
+    } else {
+        state
+            .store
+            .tasks(&TaskFilter {
+                round: Some(round.id),
+                unit: opt_id(&f.unit_id).map(UnitId),
+                node: opt_id(&f.node_id).map(fazhi_store::NodeId),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    let n = state.store.set_due(&ids, due, &cu.user.actor()).await?;
+    let what = match due {
+        Some(d) => format!("截止日期设为 {d}"),
+        None => "清除截止日期".into(),
+    };
+    flash(&state, &cu, format!("已为 {n} 项任务{what}")).await?;
+    let back = match opt_id(&f.task_id).or(opt_id(&f.return_task)) {
+        Some(t) => format!("/tasks/{t}"),
+        None => "/tasks".into(),
+    };
+    Ok(Redirect::to(&back).into_response())
+}
