@@ -188,7 +188,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
   let pdfPath;
   const LINK = { title: '县政府网站公开合法性审核目录', url: 'https://www.example.gov.cn/gk/hfxsh/2026/1.html', published: beijingDay(-10) };
   const PDF_TITLE = '合法性审核台账';
-  let tampered = null; // { id, hex } while one audit row is altered
+  let tampered = null; // { id, hex, trigger } while one audit row is altered
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -209,6 +209,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     if (tampered) {
       try {
         sql(`UPDATE audit_log SET after_json = CAST(X'${tampered.hex}' AS TEXT) WHERE id = ${tampered.id}`);
+        if (sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_update'") === '0') sql(tampered.trigger);
       } catch (e) {
         console.error(`恢复审计日志第 ${tampered.id} 条失败：${e.message}`);
       }
@@ -515,8 +516,16 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     const hex = sql(`SELECT hex(after_json) FROM audit_log WHERE id = ${id}`);
     assert.match(hex, /^[0-9A-F]+$/);
     assert.ok(Buffer.from(hex, 'hex').toString('utf8').includes(RETURN_REASON));
-    tampered = { id, hex };
-    const changed = sql(`UPDATE audit_log SET after_json = replace(after_json, '${RETURN_REASON}', '材料齐全，无需补充') WHERE id = ${id}; SELECT changes();`);
+    const tamper = `UPDATE audit_log SET after_json = replace(after_json, '${RETURN_REASON}', '材料齐全，无需补充') WHERE id = ${id}; SELECT changes();`;
+    // The database itself refuses the change (append-only trigger)…
+    assert.throws(() => sql(tamper), /append-only/, '触发器应拒绝改动审计日志');
+    assert.equal(sql(`SELECT hex(after_json) FROM audit_log WHERE id = ${id}`), hex, '被拒绝后原样不变');
+    // …but whoever holds the database file can drop the trigger first: verify still sees it.
+    const trigger = sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_update'");
+    assert.match(trigger, /^CREATE TRIGGER audit_log_no_update/);
+    tampered = { id, hex, trigger };
+    sql('DROP TRIGGER audit_log_no_update');
+    const changed = sql(tamper);
     assert.equal(changed, '1', '应改动了一行');
 
     const v = fazhi('audit', 'verify');
@@ -533,6 +542,8 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
 
     sql(`UPDATE audit_log SET after_json = CAST(X'${hex}' AS TEXT) WHERE id = ${id}`);
     assert.equal(sql(`SELECT typeof(after_json) || '|' || hex(after_json) FROM audit_log WHERE id = ${id}`), `text|${hex}`, '恢复为原样');
+    sql(trigger);
+    assert.equal(sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_update'"), '1', '触发器已恢复');
     tampered = null;
     const again = fazhi('audit', 'verify');
     assert.equal(again.status, 0, `恢复后 verify 应通过：${again.stdout}${again.stderr}`);

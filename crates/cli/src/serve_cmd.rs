@@ -328,6 +328,14 @@ pub async fn audit(args: &AuditArgs) -> Result<bool> {
     let intact = match store.verify_audit().await? {
         Ok(n) => {
             println!("审计日志校验通过：共 {n} 条记录，哈希链完整。");
+            // Kept by the operator: a later run with fewer rows or another last hash shows
+            // rows removed by someone who could bypass the database's guards.
+            let head = store.audit_head().await?;
+            println!(
+                "记录头：共 {} 条，最后一条 #{}，哈希 {}",
+                head.entry_count, head.last_id, head.last_hash
+            );
+            println!("请保存以上记录头，下次校验时核对条数与哈希只增不变。");
             true
         }
         Err(broken) => {

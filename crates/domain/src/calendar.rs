@@ -113,15 +113,10 @@ pub enum DayKind {
     Workday,
 }
 
-impl DayKind {
-    /// The CSV token (`off` / `workday`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DayKind::Off => "off",
-            DayKind::Workday => "workday",
-        }
-    }
+// The CSV tokens (`off` / `workday`).
+crate::string_enum!(DayKind, "日期类型", { Off => "off", Workday => "workday" });
 
+impl DayKind {
     /// Chinese label for display.
     pub fn label(self) -> &'static str {
         match self {
@@ -131,11 +126,7 @@ impl DayKind {
     }
 
     fn parse(token: &str) -> Option<Self> {
-        match token {
-            "off" => Some(DayKind::Off),
-            "workday" => Some(DayKind::Workday),
-            _ => None,
-        }
+        token.parse().ok()
     }
 }
 

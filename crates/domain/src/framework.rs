@@ -266,3 +266,5 @@ mod tests {
         assert_eq!(back, f);
     }
 }
+
+crate::string_enum!(Role, "责任类型", { Lead => "lead", Co => "co" });

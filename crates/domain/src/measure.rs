@@ -208,16 +208,14 @@ impl Compliance {
             Compliance::Undecidable => "undecidable",
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compliance::Met => "met",
-            Compliance::NotMet => "not_met",
-            Compliance::NotReported => "not_reported",
-            Compliance::Undecidable => "undecidable",
-        }
-    }
 }
+
+crate::string_enum!(Compliance, "达标情况", {
+    Met => "met",
+    NotReported => "not_reported",
+    Undecidable => "undecidable",
+    NotMet => "not_met",
+});
 
 /// How one ledger case fares against one duration rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -277,3 +277,15 @@ impl Rule {
         }
     }
 }
+
+crate::string_enum!(Op, "比较符", { Ge => ">=", Le => "<=", Eq => "==", Gt => ">", Lt => "<" });
+
+crate::string_enum!(DurationUnit, "时间单位", {
+    Workday => "workday",
+    Day => "day",
+    Hour => "hour",
+    Minute => "minute",
+    Week => "week",
+    Month => "month",
+    Year => "year",
+});

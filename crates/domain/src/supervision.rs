@@ -186,10 +186,6 @@ impl NoticeLevel {
         }
     }
 
-    pub fn parse(s: &str) -> Option<NoticeLevel> {
-        NoticeLevel::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
     /// The next level up, if any.
     pub fn next(self) -> Option<NoticeLevel> {
         match self {
@@ -311,8 +307,17 @@ mod tests {
         assert_eq!(NoticeLevel::Remind.next(), Some(NoticeLevel::Warn));
         assert_eq!(NoticeLevel::Severe.next(), None);
         for l in NoticeLevel::ALL {
-            assert_eq!(NoticeLevel::parse(l.as_str()), Some(l));
+            assert_eq!(l.as_str().parse::<NoticeLevel>(), Ok(l));
         }
         assert_eq!(NoticeLevel::Severe.colour(), "红色");
     }
 }
+
+crate::string_enum!(Light, "信号灯", {
+    None => "none",
+    Green => "green",
+    Yellow => "yellow",
+    Red => "red",
+});
+
+crate::string_enum!(@from_str NoticeLevel, "督办级别");

@@ -653,3 +653,12 @@ mod tests {
         }
     }
 }
+
+crate::string_enum!(@from_str TaskStatus, "任务状态");
+crate::string_enum!(@from_str TaskActionKind, "办理操作");
+crate::string_enum!(ActorRole, "办理身份", {
+    Office => "office",
+    ResponsibleUnit => "responsible_unit",
+    LeadUnit => "lead_unit",
+    Observer => "observer",
+});

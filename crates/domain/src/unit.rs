@@ -247,3 +247,12 @@ mod tests {
         assert_eq!(UnitKind::infer("临沂市环保局兰陵分局"), UnitKind::Branch);
     }
 }
+
+crate::string_enum!(UnitKind, "单位类型", {
+    Party => "party",
+    Government => "government",
+    Judicial => "judicial",
+    Branch => "branch",
+    Group => "group",
+    Other => "other",
+});

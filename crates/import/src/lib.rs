@@ -23,11 +23,10 @@ mod shape;
 pub mod tools;
 mod xlsx_guard;
 
-use fazhi_domain::Framework;
-use fazhi_domain::unit::{AliasTable, Unit};
-use serde::{Deserialize, Serialize};
+use fazhi_domain::unit::AliasTable;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
+pub use fazhi_domain::library::ImportOutput;
 pub use grid::InputFormat;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,24 +50,6 @@ pub struct ImportOptions {
     pub format: Option<InputFormat>,
     /// Extra unit aliases (alias → canonical) on top of the built-in folding rule.
     pub aliases: AliasTable,
-}
-
-/// The parsed library: the framework (title, indicator tree, unit names), details of each
-/// unit, and the diagnostics. This is also the shape of the checked-in library file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportOutput {
-    #[serde(flatten)]
-    pub framework: Framework,
-    pub unit_details: Vec<Unit>,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl ImportOutput {
-    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-    }
 }
 
 /// Longest a LibreOffice conversion of an old .doc may take (its first start is slow).

@@ -79,7 +79,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?
         {
             store
-                .transition(t.id, &TaskAction::Sign, ActorRole::ResponsibleUnit, &office)
+                .transition(
+                    t.id,
+                    &TaskAction::Sign,
+                    ActorRole::ResponsibleUnit,
+                    &office,
+                    fazhi_domain::clock::Clock::default().today(),
+                )
                 .await?;
             tasks.push(t.id);
         }

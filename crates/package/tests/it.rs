@@ -132,7 +132,13 @@ async fn site() -> Site {
     let justice_task = task_of(&store, "县司法局", "23").await;
     for t in [approval_task, justice_task] {
         store
-            .transition(t, &TaskAction::Sign, ActorRole::ResponsibleUnit, &office())
+            .transition(
+                t,
+                &TaskAction::Sign,
+                ActorRole::ResponsibleUnit,
+                &office(),
+                today(),
+            )
             .await
             .unwrap();
     }
@@ -688,4 +694,9 @@ async fn package_job_runs_with_access_rule_and_audit() {
     assert_eq!(job::purge_expired(&site.store, &instant).await.unwrap(), 1);
     assert!(!p2.exists(), "过期的材料汇编已删除");
     assert!(site.store.verify_audit().await.unwrap().is_ok());
+}
+
+/// The county's date, as the server passes it to the store.
+fn today() -> chrono::NaiveDate {
+    fazhi_domain::clock::Clock::default().today()
 }

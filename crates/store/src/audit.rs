@@ -11,20 +11,27 @@
 //! serialised as a compact JSON array (`at` as RFC 3339 UTC with microseconds, absent
 //! values as `null`, the JSON columns as the exact stored strings). Changing, deleting or
 //! reordering a row breaks the chain at that row, which [`Store::verify_audit`] reports.
+//! Removing the newest rows leaves a valid but shorter chain: the head (`audit_head`: the
+//! number of entries and the newest hash), moved in the transaction of every append, shows
+//! it. Triggers refuse UPDATE and DELETE on the log and a head that goes backwards; an owner
+//! of the database can drop them, so operators keep the head that `fazhi audit verify`
+//! prints ([`Store::audit_head`]) and compare it with the next run.
 //!
 //! Appends are serialised so two writers cannot fork the chain: they happen inside the
 //! caller's write transaction, which on SQLite already excludes other writers
 //! (`BEGIN IMMEDIATE`), and on PostgreSQL first takes a transaction-scoped advisory lock.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    AccessMode, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionOptions,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::entity::audit_log;
+use crate::entity::{audit_head, audit_log};
 use crate::types::{Actor, AuditId, UserId, now};
 use crate::{Store, StoreResult, Tx};
 
@@ -123,6 +130,31 @@ pub struct AuditFilter {
     pub offset: Option<u64>,
 }
 
+/// The newest end of the chain as recorded with every append: keep it (printed by `fazhi
+/// audit verify`) to notice later that rows were removed behind the triggers' back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    /// Number of entries.
+    pub entry_count: u64,
+    /// Id of the newest entry (0 when there is none).
+    pub last_id: AuditId,
+    /// Hash of the newest entry ([`GENESIS_HASH`] when there is none).
+    pub last_hash: String,
+}
+
+impl From<audit_head::Model> for AuditHead {
+    fn from(m: audit_head::Model) -> Self {
+        AuditHead {
+            entry_count: u64::try_from(m.entry_count).unwrap_or(0),
+            last_id: AuditId(m.last_id),
+            last_hash: m.last_hash,
+        }
+    }
+}
+
+/// The one row of `audit_head`.
+const HEAD_ID: i32 = 1;
+
 /// The first entry at which the chain does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("审计日志第 {id} 条校验失败：{reason}")]
@@ -218,6 +250,21 @@ pub async fn append_audit(tx: &Tx, entry: AuditEntry) -> StoreResult<AuditId> {
     }
     .insert(conn)
     .await?;
+    let moved = audit_head::Entity::update_many()
+        .col_expr(
+            audit_head::Column::EntryCount,
+            Expr::col(audit_head::Column::EntryCount).add(1),
+        )
+        .col_expr(audit_head::Column::LastId, Expr::value(row.id))
+        .col_expr(audit_head::Column::LastHash, Expr::value(row.hash.clone()))
+        .filter(audit_head::Column::Id.eq(HEAD_ID))
+        .exec(conn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(crate::StoreError::Corrupt(
+            "审计日志的记录头（audit_head）缺失".into(),
+        ));
+    }
     Ok(AuditId(row.id))
 }
 
@@ -258,41 +305,96 @@ impl Store {
         Ok(filtered(filter).count(self.connection()).await?)
     }
 
-    /// Recomputes the whole chain in id order. `Ok(Ok(n))`: all `n` entries verify;
-    /// `Ok(Err(broken))`: the first entry that does not.
+    /// The head recorded with the last append.
+    pub async fn audit_head(&self) -> StoreResult<AuditHead> {
+        head_of(self.connection()).await
+    }
+
+    /// Recomputes the whole chain in id order and compares its end with the recorded
+    /// [head](Store::audit_head), in one consistent snapshot. `Ok(Ok(n))`: all `n` entries
+    /// verify; `Ok(Err(broken))`: the first entry that does not, or the missing tail.
     pub async fn verify_audit(&self) -> StoreResult<Result<u64, BrokenEntry>> {
-        let mut expected_prev = GENESIS_HASH.to_string();
-        let mut last_id = i64::MIN;
-        let mut checked = 0u64;
-        loop {
-            let rows = audit_log::Entity::find()
-                .filter(audit_log::Column::Id.gt(last_id))
-                .order_by_asc(audit_log::Column::Id)
-                .limit(VERIFY_BATCH)
-                .all(self.connection())
-                .await?;
-            if rows.is_empty() {
-                return Ok(Ok(checked));
+        let postgres = self.backend() == crate::Backend::Postgres;
+        // A snapshot, so appends made meanwhile neither break the chain nor the head.
+        let tx = self
+            .connection()
+            .begin_with_options(TransactionOptions {
+                isolation_level: postgres.then_some(IsolationLevel::RepeatableRead),
+                access_mode: postgres.then_some(AccessMode::ReadOnly),
+                sqlite_transaction_mode: None,
+            })
+            .await?;
+        let result = verify_in(&tx).await;
+        tx.rollback().await?;
+        result
+    }
+}
+
+async fn head_of(conn: &impl ConnectionTrait) -> StoreResult<AuditHead> {
+    audit_head::Entity::find_by_id(HEAD_ID)
+        .one(conn)
+        .await?
+        .map(AuditHead::from)
+        .ok_or_else(|| crate::StoreError::Corrupt("审计日志的记录头（audit_head）缺失".into()))
+}
+
+async fn verify_in(conn: &impl ConnectionTrait) -> StoreResult<Result<u64, BrokenEntry>> {
+    let head = head_of(conn).await?;
+    let mut expected_prev = GENESIS_HASH.to_string();
+    let mut last_id = i64::MIN;
+    let mut checked = 0u64;
+    loop {
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Id.gt(last_id))
+            .order_by_asc(audit_log::Column::Id)
+            .limit(VERIFY_BATCH)
+            .all(conn)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            let broken = |reason: &str| BrokenEntry {
+                id: AuditId(row.id),
+                reason: reason.to_string(),
+            };
+            if row.prev_hash != expected_prev {
+                return Ok(Err(broken(if checked == 0 {
+                    "第一条记录之前的记录被删除（前序哈希不是初始值）"
+                } else {
+                    "与上一条记录接不上（上一条记录被删除、插入或改动）"
+                })));
             }
-            for row in rows {
-                let broken = |reason: &str| BrokenEntry {
-                    id: AuditId(row.id),
-                    reason: reason.to_string(),
-                };
-                if row.prev_hash != expected_prev {
-                    return Ok(Err(broken(if checked == 0 {
-                        "第一条记录之前的记录被删除（前序哈希不是初始值）"
-                    } else {
-                        "与上一条记录接不上（上一条记录被删除、插入或改动）"
-                    })));
-                }
-                if model_hash(&row) != row.hash {
-                    return Ok(Err(broken("记录内容与其哈希不一致（记录被改动）")));
-                }
-                expected_prev = row.hash;
-                last_id = row.id;
-                checked += 1;
+            if model_hash(&row) != row.hash {
+                return Ok(Err(broken("记录内容与其哈希不一致（记录被改动）")));
             }
+            if checked == head.entry_count {
+                return Ok(Err(broken(&format!(
+                    "记录头只记载了 {} 条记录，自此条起的记录不是经系统写入的（末尾被追加）",
+                    head.entry_count
+                ))));
+            }
+            expected_prev = row.hash;
+            last_id = row.id;
+            checked += 1;
         }
     }
+    if checked < head.entry_count {
+        return Ok(Err(BrokenEntry {
+            id: head.last_id,
+            reason: format!(
+                "末尾缺少 {} 条记录：记录头记载共 {} 条、最后一条为第 {} 条，现只有 {checked} 条（最新的记录被删除）",
+                head.entry_count - checked,
+                head.entry_count,
+                head.last_id
+            ),
+        }));
+    }
+    if expected_prev != head.last_hash || (checked > 0 && AuditId(last_id) != head.last_id) {
+        return Ok(Err(BrokenEntry {
+            id: AuditId(last_id),
+            reason: "最后一条记录与记录头不一致（末尾的记录被替换）".into(),
+        }));
+    }
+    Ok(Ok(checked))
 }

@@ -50,11 +50,6 @@ impl StoreError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         StoreError::Invalid(message.into())
     }
-
-    /// Whether this is a unique-constraint conflict.
-    pub fn is_conflict(&self) -> bool {
-        matches!(self, StoreError::Conflict { .. })
-    }
 }
 
 /// Unique constraints of the schema: (index name, SQLite message fragment, field name

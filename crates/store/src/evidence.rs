@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{AuditEntry, append_audit};
 use crate::entity::{blob, evidence, evidence_review, evidence_version, task};
 use crate::error::{StoreError, StoreResult};
-use crate::tasks::{clean_optional_line, clean_text, ensure_editable, touch, writable_task};
+use crate::guard::{ensure_editable, touch, writable_task};
+use crate::text::{clean_optional_line, clean_text};
 use crate::types::{
     Actor, EvidenceId, ReviewId, RoundId, TaskId, UnitId, UserId, enum_from_str, enum_to_str, now,
 };
@@ -84,7 +85,11 @@ impl Verdict {
     }
 }
 
+fazhi_domain::string_enum!(EvidenceKind, "材料形式", { File => "file", Link => "link" });
+fazhi_domain::string_enum!(Verdict, "审核结论", { Ok => "ok", NeedsMore => "needs_more" });
+
 /// Title and document data of a new evidence item.
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewEvidence {
     pub title: String,

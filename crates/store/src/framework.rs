@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use fazhi_domain::framework::{Heading, Indicator, Node, Role};
+use fazhi_domain::{Diagnostic, ImportOutput};
 use fazhi_domain::{Framework, UnitKind};
-use fazhi_import::{Diagnostic, ImportOutput};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,

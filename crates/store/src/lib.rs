@@ -28,7 +28,8 @@
 //! | `app_user` | id, username (unique), display_name, password_hash, role, unit_id, must_change_password, disabled, created_at, last_login_at | `role` is `admin`, `liaison` (must have a unit) or `observer`. |
 //! | `session` | id (text key), data (blob), expiry_date | Login sessions, for a tower-sessions `SessionStore`. |
 //! | `api_token` | id, user_id, name, token_sha256 (unique), created_at, last_used_at | Only the token's SHA-256 is stored. |
-//! | `audit_log` | id, at, actor_user_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash | Append-only hash chain, see [`audit`]. |
+//! | `audit_log` | id, at, actor_user_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash | Append-only hash chain, see [`audit`]. Triggers refuse UPDATE and DELETE. |
+//! | `audit_head` | id (always 1), entry_count, last_id, last_hash | The chain's newest end, moved with every append, so a removed tail is seen. |
 //! | `campaign_round` | id, name, starts_on, ends_on, framework_id, created_at, created_by_user_id, created_by_name, previous_round_id, is_active | 轮次: one pass of the campaign over one framework version, see [`rounds`]. At most one `is_active` (partial unique index `ux_campaign_round_active`); `previous_round_id` is the round its due dates were copied from. |
 //! | `task` | id, round_id, node_id, unit_id, role, via_group_unit_id, status, due_on, self_score_tenths, review_score_tenths, was_late, created_at, updated_at; unique (round_id, node_id, unit_id) | 任务: one unit's share of one leaf indicator in a round, see [`tasks`]. `role` `lead`/`co`; `via_group_unit_id` set when the unit holds it as member of a group; `status` is `TaskStatus`'s serde string; scores in tenths of a point (0–1000). |
 //! | `task_event` | id, task_id, at, actor_user_id, actor_name, action, from_status, to_status, note | Each lifecycle step (签收, 报送, 退回 with its reason in `note`, …), append-only. |
@@ -53,10 +54,15 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod audit_action;
+pub mod calendar_years;
 mod entity;
 pub mod error;
 pub mod evidence;
+pub mod feeds;
 pub mod framework;
+mod guard;
+pub mod inbox;
 pub mod jobs;
 mod lights;
 pub mod measures;
@@ -67,6 +73,7 @@ pub mod schedule;
 pub mod sessions;
 pub mod supervision;
 pub mod tasks;
+mod text;
 pub mod types;
 pub mod units;
 pub mod users;
@@ -80,7 +87,9 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
-pub use audit::{AuditEntry, AuditFilter, AuditRecord, BrokenEntry, append_audit};
+pub use audit::{AuditEntry, AuditFilter, AuditHead, AuditRecord, BrokenEntry, append_audit};
+pub use audit_action::AuditAction;
+pub use calendar_years::AddedCalendarYear;
 pub use error::{StoreError, StoreResult};
 pub use evidence::{
     BlobInfo, Evidence, EvidenceContent, EvidenceKind, EvidenceReview, EvidenceVersion,
@@ -92,6 +101,7 @@ pub use fazhi_domain::unit::UnitKind;
 pub use framework::{
     FrameworkInfo, HeadingRef, StoredAssignment, StoredDiagnostic, StoredFramework, StoredNode,
 };
+pub use inbox::{Inbox, InboxCounts};
 pub use jobs::{Job, JobFilter, JobProgress, JobResult, JobStatus, NewJob};
 pub use measures::{
     NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,
@@ -99,11 +109,11 @@ pub use measures::{
 pub use reports::{NewReport, ProgressReport};
 pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
 pub use sessions::ApiToken;
-pub use supervision::{AddedCalendarYear, Notice};
-pub use tasks::{Inbox, InboxCounts, TaskDetail, TaskEvent, TaskFilter, TaskSummary};
+pub use supervision::Notice;
+pub use tasks::{TaskDetail, TaskEvent, TaskFilter, TaskSummary};
 pub use types::{
-    Actor, AuditId, EventId, EvidenceId, FrameworkId, JobId, NodeId, ReportId, ReviewId, RoundId,
-    TaskId, TokenId, UnitId, UserId, UserRole,
+    Actor, AuditId, CorrectionId, EventId, EvidenceId, FrameworkId, JobId, LedgerCaseId, NodeId,
+    NoticeId, ReportId, ReviewId, RoundId, TaskId, TokenId, UnitId, UserId, UserRole,
 };
 pub use units::{UnitDetail, UnitIndicator, UnitSummary};
 pub use users::{NewUser, User, UserUpdate};

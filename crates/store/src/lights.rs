@@ -3,13 +3,14 @@
 
 use chrono::NaiveDate;
 use fazhi_domain::calendar::HolidayCalendar;
+use fazhi_domain::clock::Clock;
 use fazhi_domain::supervision::{LightState, traffic_light};
 
 use crate::tasks::TaskSummary;
 
 impl TaskSummary {
     /// The light on `today` (the county's date). A done task's finishing day is the day
-    /// of its last step, in Beijing time.
+    /// of its last step, on the county's clock.
     pub fn light(
         &self,
         calendar: &HolidayCalendar,
@@ -19,10 +20,7 @@ impl TaskSummary {
         let finished_on = self
             .status
             .is_done()
-            .then(|| {
-                self.last_event_at
-                    .map(|at| (at + chrono::Duration::hours(8)).date_naive())
-            })
+            .then(|| self.last_event_at.map(|at| Clock::default().date_of(at)))
             .flatten();
         traffic_light(
             self.status,

@@ -23,13 +23,16 @@ use crate::Store;
 use crate::audit::{AuditEntry, append_audit};
 use crate::entity::{campaign_round, framework_node, ledger_case, measurement, rule_correction};
 use crate::error::{StoreError, StoreResult};
-use crate::tasks::{clean_text, ensure_editable, find_task, touch, writable_task};
-use crate::types::{Actor, NodeId, RoundId, TaskId, UserId, enum_from_str, now};
+use crate::guard::{ensure_editable, find_task, touch, writable_task};
+use crate::text::clean_text;
+use crate::types::{
+    Actor, CorrectionId, LedgerCaseId, NodeId, RoundId, TaskId, UserId, enum_from_str, now,
+};
 
 /// A correction as stored, with who made it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredCorrection {
-    pub id: i64,
+    pub id: CorrectionId,
     pub indicator_code: String,
     pub action: CorrectionAction,
     pub reason: String,
@@ -68,7 +71,7 @@ impl TryFrom<rule_correction::Model> for StoredCorrection {
             }
         };
         Ok(StoredCorrection {
-            id: m.id,
+            id: CorrectionId(m.id),
             indicator_code: m.indicator_code,
             action,
             reason: m.reason,
@@ -81,7 +84,7 @@ impl TryFrom<rule_correction::Model> for StoredCorrection {
 impl StoredCorrection {
     pub fn as_correction(&self) -> Correction {
         Correction {
-            id: self.id,
+            id: self.id.0,
             action: self.action.clone(),
         }
     }
@@ -133,7 +136,7 @@ pub struct NewLedgerCase {
 /// A stored ledger case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredLedgerCase {
-    pub id: i64,
+    pub id: LedgerCaseId,
     pub task_id: TaskId,
     pub title: String,
     pub started_on: NaiveDate,
@@ -146,7 +149,7 @@ pub struct StoredLedgerCase {
 impl StoredLedgerCase {
     pub fn as_case(&self) -> DomainCase {
         DomainCase {
-            id: self.id,
+            id: self.id.0,
             title: self.title.clone(),
             started_on: self.started_on,
             finished_on: self.finished_on,
@@ -157,7 +160,7 @@ impl StoredLedgerCase {
 impl From<ledger_case::Model> for StoredLedgerCase {
     fn from(m: ledger_case::Model) -> Self {
         StoredLedgerCase {
-            id: m.id,
+            id: LedgerCaseId(m.id),
             task_id: TaskId(m.task_id),
             title: m.title,
             started_on: m.started_on,
@@ -269,7 +272,7 @@ impl Store {
         action: CorrectionAction,
         reason: &str,
         actor: &Actor,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<CorrectionId> {
         let reason = clean_text(reason, "更正理由", MAX_NOTE_CHARS, false)?;
         let tx = self.begin().await?;
         let conn = tx.connection();
@@ -332,10 +335,10 @@ impl Store {
     }
 
     /// Withdraws a correction (the extracted rule counts again). Kept in the table, marked.
-    pub async fn revoke_rule_correction(&self, id: i64, actor: &Actor) -> StoreResult<()> {
+    pub async fn revoke_rule_correction(&self, id: CorrectionId, actor: &Actor) -> StoreResult<()> {
         let tx = self.begin().await?;
         let conn = tx.connection();
-        let row = rule_correction::Entity::find_by_id(id)
+        let row = rule_correction::Entity::find_by_id(id.0)
             .one(conn)
             .await?
             .filter(|r| r.revoked_at.is_none())
@@ -507,7 +510,7 @@ impl Store {
         task_id: TaskId,
         new: NewLedgerCase,
         author: &Actor,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<LedgerCaseId> {
         let title = clean_text(&new.title, "事项名称", 200, true)?;
         let note = clean_text(&new.note, "备注", MAX_NOTE_CHARS, false)?;
         if new.finished_on < new.started_on {
@@ -551,8 +554,8 @@ impl Store {
     }
 
     /// The task a ledger case belongs to (for access checks).
-    pub async fn ledger_case_task(&self, case_id: i64) -> StoreResult<TaskId> {
-        ledger_case::Entity::find_by_id(case_id)
+    pub async fn ledger_case_task(&self, case_id: LedgerCaseId) -> StoreResult<TaskId> {
+        ledger_case::Entity::find_by_id(case_id.0)
             .one(self.connection())
             .await?
             .filter(|c| c.deleted_at.is_none())
@@ -561,10 +564,14 @@ impl Store {
     }
 
     /// Removes a case from the ledger (marked deleted, kept for the record).
-    pub async fn delete_ledger_case(&self, case_id: i64, author: &Actor) -> StoreResult<TaskId> {
+    pub async fn delete_ledger_case(
+        &self,
+        case_id: LedgerCaseId,
+        author: &Actor,
+    ) -> StoreResult<TaskId> {
         let tx = self.begin().await?;
         let conn = tx.connection();
-        let row = ledger_case::Entity::find_by_id(case_id)
+        let row = ledger_case::Entity::find_by_id(case_id.0)
             .one(conn)
             .await?
             .filter(|c| c.deleted_at.is_none())

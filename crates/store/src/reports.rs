@@ -12,7 +12,8 @@ use crate::Store;
 use crate::audit::{AuditEntry, append_audit};
 use crate::entity::progress_report;
 use crate::error::{StoreError, StoreResult};
-use crate::tasks::{clean_text, ensure_editable, find_task, touch, writable_task};
+use crate::guard::{ensure_editable, find_task, touch, writable_task};
+use crate::text::clean_text;
 use crate::types::{Actor, ReportId, TaskId, UserId, enum_from_str, now};
 
 /// Longest part of a report, in characters.

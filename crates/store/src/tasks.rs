@@ -1,18 +1,18 @@
 //! Tasks (任务): one unit's share of one indicator in one round. Listing and detail, the
 //! lifecycle (签收 → 报送 → 退回/通过 → 销号, see [`fazhi_domain::task`]), due dates,
-//! scores, each user's inbox (待办), and the access helpers the web layer authorises with.
+//! scores, and the access helpers the web layer authorises with (the inbox is in
+//! [`crate::inbox`], the write guards in `guard`).
 //!
 //! Only tasks of the active round can be changed; earlier rounds are read-only (make one
 //! active again with [`Store::activate_round`] to change it).
 //!
-//! Dates: "today" is the UTC calendar date. A task submitted on a day after its due date
-//! is marked `was_late` (and stays marked). "Due soon" in the inbox means what the traffic
-//! light calls yellow: due today or within the next `warn_workdays` working days (on the
-//! working-day calendar in force; calendar days where that year's arrangement is missing).
+//! Dates: "today" is never read here: the caller passes it (the date in the county's
+//! zone, see [`fazhi_domain::clock`]). A task submitted on a day after its due date is
+//! marked `was_late` (and stays marked).
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use fazhi_domain::framework::Role;
 use fazhi_domain::task::{ActorRole, Score, TaskAction, TaskActionKind, TaskStatus, apply};
 use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
@@ -22,21 +22,20 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::Store;
 use crate::audit::{AuditEntry, append_audit};
-use crate::entity::{
-    app_user, campaign_round, evidence, framework_node, progress_report, task, task_event, unit,
-};
+use crate::entity::{app_user, evidence, framework_node, progress_report, task, task_event, unit};
 use crate::error::{StoreError, StoreResult};
 use crate::evidence::{Evidence, evidence_of_task};
 use crate::framework::HeadingRef;
+use crate::guard::{ensure_active_round, ensure_editable, find_task, writable_task};
 use crate::reports::{ProgressReport, reports_of};
-use crate::rounds::active_round_id;
+use crate::text::clean_text;
 use crate::types::{
     Actor, EventId, NodeId, RoundId, TaskId, UnitId, UserId, UserRole, enum_from_str, enum_to_str,
     now,
 };
 use crate::users::User;
-use crate::{Store, Tx};
 
 /// Longest reason of a 退回, in characters.
 const MAX_REASON_CHARS: usize = 2000;
@@ -114,91 +113,6 @@ pub struct TaskDetail {
     pub evidence: Vec<Evidence>,
 }
 
-/// A user's to-do lists in the active round (empty when no round is active).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Inbox {
-    /// Liaison: the unit's tasks 待签收.
-    pub to_sign: Vec<TaskSummary>,
-    /// Liaison: the unit's tasks sent back (退回).
-    pub returned: Vec<TaskSummary>,
-    /// Liaison: the unit's tasks not yet handed in, due today or within the next
-    /// `warn_workdays` working days (yellow light).
-    pub due_soon: Vec<TaskSummary>,
-    /// Liaison: the unit's tasks not yet handed in and past their due date.
-    pub overdue: Vec<TaskSummary>,
-    /// Admin: every task 已报送. Liaison of a 牵头单位: the 配合单位's tasks 已报送 on
-    /// the indicators it leads.
-    pub to_review: Vec<TaskSummary>,
-}
-
-/// The sizes of an [`Inbox`]'s lists.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InboxCounts {
-    pub to_sign: usize,
-    pub returned: usize,
-    pub due_soon: usize,
-    pub overdue: usize,
-    pub to_review: usize,
-}
-
-impl Inbox {
-    pub fn counts(&self) -> InboxCounts {
-        InboxCounts {
-            to_sign: self.to_sign.len(),
-            returned: self.returned.len(),
-            due_soon: self.due_soon.len(),
-            overdue: self.overdue.len(),
-            to_review: self.to_review.len(),
-        }
-    }
-
-    /// All items (a task can be in two lists, e.g. 退回 and overdue).
-    pub fn total(&self) -> usize {
-        let c = self.counts();
-        c.to_sign + c.returned + c.due_soon + c.overdue + c.to_review
-    }
-}
-
-/// Today's date in UTC.
-pub(crate) fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-/// Trims a free text and checks it: not blank when `required`, at most `max` characters,
-/// no control characters other than line breaks and tabs.
-pub(crate) fn clean_text(raw: &str, what: &str, max: usize, required: bool) -> StoreResult<String> {
-    let text = raw.trim();
-    if required && text.is_empty() {
-        return Err(StoreError::invalid(format!("{what}不能为空")));
-    }
-    if text.chars().count() > max {
-        return Err(StoreError::invalid(format!("{what}太长（最多{max}个字）")));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(StoreError::invalid(format!("{what}含有不可见字符")));
-    }
-    Ok(text.to_string())
-}
-
-/// Like [`clean_text`] for a one-line optional value: blank becomes `None`.
-pub(crate) fn clean_optional_line(
-    raw: Option<&str>,
-    what: &str,
-    max: usize,
-) -> StoreResult<Option<String>> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    let text = clean_text(raw, what, max, false)?;
-    if text.chars().any(char::is_control) {
-        return Err(StoreError::invalid(format!("{what}不能换行")));
-    }
-    Ok((!text.is_empty()).then_some(text))
-}
-
 fn score(value: Option<i32>) -> StoreResult<Option<Score>> {
     value
         .map(|v| {
@@ -208,53 +122,6 @@ fn score(value: Option<i32>) -> StoreResult<Option<Score>> {
                 .ok_or_else(|| StoreError::Corrupt(format!("分数 {v}")))
         })
         .transpose()
-}
-
-pub(crate) async fn find_task(conn: &impl ConnectionTrait, id: TaskId) -> StoreResult<task::Model> {
-    task::Entity::find_by_id(id.0)
-        .one(conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("任务 #{id}")))
-}
-
-/// The task, checked to belong to the active round.
-pub(crate) async fn writable_task(
-    conn: &impl ConnectionTrait,
-    id: TaskId,
-) -> StoreResult<task::Model> {
-    let t = find_task(conn, id).await?;
-    ensure_active_round(conn, t.round_id).await?;
-    Ok(t)
-}
-
-async fn ensure_active_round(conn: &impl ConnectionTrait, round_id: i64) -> StoreResult<()> {
-    if active_round_id(conn).await? != Some(round_id) {
-        let name = campaign_round::Entity::find_by_id(round_id)
-            .one(conn)
-            .await?
-            .map(|r| r.name)
-            .unwrap_or_default();
-        return Err(StoreError::invalid(format!(
-            "轮次“{name}”不是当前轮次，其任务只能查看，不能修改"
-        )));
-    }
-    Ok(())
-}
-
-/// Progress reports and evidence can change only while the unit works on the task.
-pub(crate) fn ensure_editable(status: TaskStatus) -> StoreResult<()> {
-    match status {
-        TaskStatus::InProgress | TaskStatus::Returned => Ok(()),
-        TaskStatus::Pending => Err(StoreError::invalid(
-            "任务尚未签收，请先签收再填报进展或上传佐证材料",
-        )),
-        TaskStatus::Submitted => Err(StoreError::invalid(
-            "任务已报送，审核期间不能修改填报内容；被退回后可继续修改",
-        )),
-        TaskStatus::Approved | TaskStatus::Closed => {
-            Err(StoreError::invalid("任务已通过审核，不能再修改填报内容"))
-        }
-    }
 }
 
 /// Whether `unit_id` leads the task's indicator in its round (holds it as 牵头单位 itself,
@@ -568,13 +435,15 @@ impl Store {
     ///
     /// When `actor` is a user account, `role` must be the role that account has on the
     /// task (see [`Store::task_role`]); the system actor may act in any role.
-    /// A 报送 after the due date (UTC calendar date) marks the task `was_late`.
+    /// A 报送 when `today` (the caller's date in the county's zone, see
+    /// [`fazhi_domain::clock::Clock`]) is after the due date marks the task `was_late`.
     pub async fn transition(
         &self,
         id: TaskId,
         action: &TaskAction,
         role: ActorRole,
         actor: &Actor,
+        today: NaiveDate,
     ) -> StoreResult<TaskStatus> {
         let reason = match action.reason() {
             Some(reason) => Some(clean_text(reason, "退回理由", MAX_REASON_CHARS, false)?),
@@ -599,7 +468,7 @@ impl Store {
         }
         let from: TaskStatus = enum_from_str(&t.status)?;
         let to = apply(from, action, role).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let late = action.kind() == TaskActionKind::Submit && t.due_on.is_some_and(|d| today() > d);
+        let late = action.kind() == TaskActionKind::Submit && t.due_on.is_some_and(|d| today > d);
         let at = now();
         let updated = task::Entity::update_many()
             .col_expr(task::Column::Status, Expr::value(to.as_str()))
@@ -733,108 +602,4 @@ impl Store {
         .await?;
         tx.commit().await
     }
-
-    /// The user's to-do lists in the active round, as of today (UTC), with the default
-    /// warning period.
-    pub async fn inbox(&self, user: &User) -> StoreResult<Inbox> {
-        let calendar = self.calendar().await?;
-        self.inbox_on(
-            user,
-            today(),
-            &calendar,
-            fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
-        )
-        .await
-    }
-
-    /// [`Store::inbox`] as of `today`; "due soon" is within `warn_workdays` working days of
-    /// `calendar` (the caller's, usually cached: see [`Store::calendar`]).
-    pub async fn inbox_on(
-        &self,
-        user: &User,
-        today: NaiveDate,
-        calendar: &fazhi_domain::calendar::HolidayCalendar,
-        warn_workdays: u32,
-    ) -> StoreResult<Inbox> {
-        // Due dates before this day are "due soon": the light is yellow up to and including
-        // the warn_workdays-th working day after today and the rest days that follow it.
-        let soon_before = match calendar.add_workdays(today, warn_workdays.saturating_add(1)) {
-            Ok(day) => day,
-            Err(_) => today
-                .checked_add_days(Days::new(u64::from(warn_workdays) + 1))
-                .unwrap_or(NaiveDate::MAX),
-        };
-        let conn = self.connection();
-        let Some(round) = active_round_id(conn).await? else {
-            return Ok(Inbox::default());
-        };
-        if user.disabled {
-            return Ok(Inbox::default());
-        }
-        let in_round = || Condition::all().add(task::Column::RoundId.eq(round));
-        let status_is = |s: TaskStatus| task::Column::Status.eq(s.as_str());
-        let mut inbox = Inbox::default();
-        match (user.role, user.unit_id) {
-            (UserRole::Admin, _) => {
-                inbox.to_review =
-                    summaries(conn, in_round().add(status_is(TaskStatus::Submitted))).await?;
-            }
-            (UserRole::Liaison, Some(unit)) => {
-                let own = || in_round().add(task::Column::UnitId.eq(unit.0));
-                let awaiting = || {
-                    task::Column::Status.is_in(
-                        TaskStatus::ALL
-                            .into_iter()
-                            .filter(|s| s.awaits_unit())
-                            .map(TaskStatus::as_str),
-                    )
-                };
-                inbox.to_sign = summaries(conn, own().add(status_is(TaskStatus::Pending))).await?;
-                inbox.returned =
-                    summaries(conn, own().add(status_is(TaskStatus::Returned))).await?;
-                inbox.due_soon = summaries(
-                    conn,
-                    own()
-                        .add(awaiting())
-                        .add(task::Column::DueOn.gte(today))
-                        .add(task::Column::DueOn.lt(soon_before)),
-                )
-                .await?;
-                inbox.overdue = summaries(
-                    conn,
-                    own().add(awaiting()).add(task::Column::DueOn.lt(today)),
-                )
-                .await?;
-                let led = task::Entity::find()
-                    .select_only()
-                    .column(task::Column::NodeId)
-                    .filter(task::Column::RoundId.eq(round))
-                    .filter(task::Column::UnitId.eq(unit.0))
-                    .filter(task::Column::Role.eq(enum_to_str(&Role::Lead)))
-                    .filter(task::Column::ViaGroupUnitId.is_null())
-                    .into_query();
-                inbox.to_review = summaries(
-                    conn,
-                    in_round()
-                        .add(status_is(TaskStatus::Submitted))
-                        .add(task::Column::Role.eq(enum_to_str(&Role::Co)))
-                        .add(task::Column::UnitId.ne(unit.0))
-                        .add(task::Column::NodeId.in_subquery(led)),
-                )
-                .await?;
-            }
-            _ => {}
-        }
-        Ok(inbox)
-    }
-}
-
-/// Marks the task as changed now (after a report or evidence change) inside `tx`.
-pub(crate) async fn touch(tx: &Tx, task_id: i64) -> StoreResult<()> {
-    task::Entity::update_many()
-        .col_expr(task::Column::UpdatedAt, Expr::value(now()))
-        .filter(task::Column::Id.eq(task_id))
-        .exec(tx.connection())
-        .await?;
-    Ok(())
 }

@@ -82,6 +82,19 @@ id_type!(
     JobId
 );
 
+id_type!(
+    /// Row id of a 督办单 (`supervision_notice.id`).
+    NoticeId
+);
+id_type!(
+    /// Row id of a rule correction (`rule_correction.id`).
+    CorrectionId
+);
+id_type!(
+    /// Row id of a ledger case (`ledger_case.id`).
+    LedgerCaseId
+);
+
 /// Who makes a change; written into the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
@@ -129,15 +142,13 @@ impl UserRole {
             UserRole::Observer => "查看人员",
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserRole::Admin => "admin",
-            UserRole::Liaison => "liaison",
-            UserRole::Observer => "observer",
-        }
-    }
 }
+
+fazhi_domain::string_enum!(UserRole, "账号类型", {
+    Admin => "admin",
+    Liaison => "liaison",
+    Observer => "observer",
+});
 
 /// The serde string of a unit-like enum (`UnitKind::Group` → `group`), which is how enums
 /// are stored.

@@ -331,7 +331,10 @@ impl FromRequestParts<AppState> for LedgerCaseUnit {
         let cu = CurrentUser::from_request_parts(parts, state).await?;
         let case: i64 = path_id(parts, state).await?;
         let found = async {
-            let task = state.store.ledger_case_task(case).await?;
+            let task = state
+                .store
+                .ledger_case_task(fazhi_store::LedgerCaseId(case))
+                .await?;
             require_unit(task_role(state, &cu.user, task).await?)?;
             Ok::<_, WebError>(task)
         }
@@ -355,7 +358,10 @@ impl FromRequestParts<AppState> for NoticeUnit {
         let cu = CurrentUser::from_request_parts(parts, state).await?;
         let notice: i64 = path_id(parts, state).await?;
         let found = async {
-            let task = state.store.notice_task(notice).await?;
+            let task = state
+                .store
+                .notice_task(fazhi_store::NoticeId(notice))
+                .await?;
             if task_role(state, &cu.user, task).await? != ActorRole::ResponsibleUnit {
                 return Err(WebError::Forbidden("只有被督办的单位可以签收督办单".into()));
             }

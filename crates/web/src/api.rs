@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::{any, get};
 use axum::{Json, Router};
-use fazhi_store::{NodeId, Role, StoredNode, UnitId};
+use fazhi_store::{NodeId, StoredNode, UnitId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::{OpenApi, ToSchema};
@@ -147,13 +147,6 @@ pub struct NodeDto {
     children: Vec<NodeDto>,
 }
 
-fn role_str(r: Role) -> String {
-    match r {
-        Role::Lead => "lead".into(),
-        Role::Co => "co".into(),
-    }
-}
-
 fn node_dto(n: &StoredNode) -> NodeDto {
     NodeDto {
         id: n.id.0,
@@ -166,7 +159,7 @@ fn node_dto(n: &StoredNode) -> NodeDto {
             .map(|a| AssignmentDto {
                 unit_id: a.unit_id.0,
                 unit: a.unit_name.clone(),
-                role: role_str(a.role),
+                role: a.role.as_str().into(),
             })
             .collect(),
         children: n.children.iter().map(node_dto).collect(),
@@ -230,7 +223,7 @@ pub struct UnitDto {
 fn unit_dto(u: fazhi_store::UnitSummary) -> UnitDto {
     UnitDto {
         id: u.id.0,
-        kind: crate::views::units::kind_key(u.kind).into(),
+        kind: u.kind.as_str().into(),
         name: u.name,
         aliases: u.aliases,
         lead_count: u.lead_count,
@@ -331,7 +324,7 @@ async fn unit_indicators(
                 id: i.node_id.0,
                 code: i.code,
                 text: i.text,
-                role: role_str(i.role),
+                role: i.role.as_str().into(),
                 ancestors: i
                     .ancestors
                     .into_iter()

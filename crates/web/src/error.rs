@@ -85,22 +85,19 @@ impl IntoResponse for WebError {
         let page = ErrorPage {
             status: status.as_u16(),
             message,
-            layout: None,
         };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "服务器内部错误".to_string());
         (status, Html(body)).into_response()
     }
 }
 
-/// The page shown for an error.
+/// The page shown for an error: without the logged-in header (the error may be about the
+/// login itself), so it needs nothing from the pages' layout.
 #[derive(askama::Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub status: u16,
     pub message: String,
-    /// Always `None`: the error page is shown without the logged-in header (the error
-    /// may be about the login itself).
-    pub layout: Option<crate::views::Layout>,
 }
 
 /// A [`WebError`] answered as JSON (the API's handlers return this).

@@ -45,3 +45,11 @@ document.addEventListener("click", function (e) {
   var open = nav.classList.toggle("open");
   b.setAttribute("aria-expanded", open ? "true" : "false");
 });
+
+// 返回上一页 on the error page: back when there is somewhere to go back to, else home.
+document.addEventListener("click", function (e) {
+  var a = e.target.closest("[data-back]");
+  if (!a || window.history.length < 2) return;
+  e.preventDefault();
+  window.history.back();
+});

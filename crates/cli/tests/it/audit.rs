@@ -63,6 +63,26 @@ async fn audit_verify_names_the_altered_row() {
         .find(|e| e.action == "user.create")
         .unwrap()
         .id;
+    let head = store.audit_head().await.unwrap();
+    assert!(
+        stdout(&out).contains(&format!(
+            "记录头：共 {} 条，最后一条 #{}，哈希 {}",
+            head.entry_count, head.last_id, head.last_hash
+        )),
+        "prints the head: {}",
+        stdout(&out)
+    );
+    // The database refuses the change; its owner can drop the guard first.
+    let refused = store
+        .connection()
+        .execute_unprepared(&format!("DELETE FROM audit_log WHERE id = {victim}"))
+        .await;
+    assert!(refused.is_err(), "the trigger refuses a DELETE");
+    store
+        .connection()
+        .execute_unprepared("DROP TRIGGER audit_log_no_update")
+        .await
+        .unwrap();
     store
         .connection()
         .execute_unprepared(&format!(

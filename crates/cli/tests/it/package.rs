@@ -41,7 +41,13 @@ async fn prepare(dir: &std::path::Path) {
         .unwrap()[0]
         .id;
     store
-        .transition(task, &TaskAction::Sign, ActorRole::ResponsibleUnit, &office)
+        .transition(
+            task,
+            &TaskAction::Sign,
+            ActorRole::ResponsibleUnit,
+            &office,
+            fazhi_domain::clock::Clock::default().today(),
+        )
         .await
         .unwrap();
     let files = fazhi_files::FileStore::local(dir.join("files")).unwrap();

@@ -244,6 +244,26 @@ pub(crate) mod audit_log {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub(crate) mod audit_head {
+    use sea_orm::entity::prelude::*;
+
+    /// One row (`id` 1): the number of audit entries and the newest one's id and hash.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_head")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub entry_count: i64,
+        pub last_id: i64,
+        pub last_hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub(crate) mod campaign_round {
     use sea_orm::entity::prelude::*;
 

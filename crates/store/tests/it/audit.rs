@@ -11,7 +11,10 @@ store_tests!(
     deleted_rows_break_the_chain,
     changed_actor_or_time_is_detected,
     concurrent_writers_do_not_fork_the_chain,
-    caller_transactions_and_filters
+    caller_transactions_and_filters,
+    log_refuses_update_and_delete,
+    deleted_tail_is_detected,
+    head_migration_starts_from_existing_rows,
 );
 
 async fn some_changes(s: &Store) {
@@ -31,6 +34,24 @@ async fn exec(s: &Store, sql: &str) {
     s.connection().execute_unprepared(sql).await.unwrap();
 }
 
+/// Drops the append-only triggers, as someone who owns the database can.
+async fn drop_guards(s: &Store) {
+    let statements: &[&str] = match s.connection().get_database_backend() {
+        sea_orm::DbBackend::Postgres => &[
+            "DROP TRIGGER audit_log_append_only ON audit_log",
+            "DROP TRIGGER audit_head_forward ON audit_head",
+        ],
+        _ => &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+            "DROP TRIGGER audit_head_forward",
+        ],
+    };
+    for sql in statements {
+        exec(s, sql).await;
+    }
+}
+
 async fn chain_verifies_and_names_tampered_row(db: Db) {
     let s = &db.store;
     assert_eq!(s.verify_audit().await.unwrap(), Ok(0));
@@ -48,6 +69,7 @@ async fn chain_verifies_and_names_tampered_row(db: Db) {
     assert!(log.iter().all(|e| e.hash.len() == 64));
 
     // Rewrite one row's after_json behind the platform's back.
+    drop_guards(s).await;
     let victim = log[2].id;
     exec(
         s,
@@ -66,6 +88,7 @@ async fn deleted_rows_break_the_chain(db: Db) {
     log.reverse();
 
     // Deleting a row in the middle: the next row no longer links.
+    drop_guards(s).await;
     exec(
         s,
         &format!("DELETE FROM audit_log WHERE id = {}", log[1].id),
@@ -89,6 +112,7 @@ async fn changed_actor_or_time_is_detected(db: Db) {
     log.reverse();
 
     // Back-date one entry by a second.
+    drop_guards(s).await;
     let earlier: sea_orm::Value = (log[1].at - chrono::Duration::seconds(1)).into();
     let backend = s.connection().get_database_backend();
     let sql = match backend {
@@ -233,4 +257,123 @@ async fn append_audit_via_system(s: &Store) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+}
+
+async fn log_refuses_update_and_delete(db: Db) {
+    let s = &db.store;
+    some_changes(s).await;
+    let head = s.audit_head().await.unwrap();
+    let log = s.audit_entries(&AuditFilter::default()).await.unwrap();
+    assert_eq!(head.entry_count, 5);
+    assert_eq!(head.last_id, log[0].id);
+    assert_eq!(head.last_hash, log[0].hash);
+    let refused = [
+        format!(
+            "UPDATE audit_log SET actor_name = '别人' WHERE id = {}",
+            log[2].id
+        ),
+        format!("DELETE FROM audit_log WHERE id = {}", log[0].id),
+        "DELETE FROM audit_log".to_string(),
+        "UPDATE audit_head SET entry_count = 1, last_id = 1".to_string(),
+        "DELETE FROM audit_head".to_string(),
+    ];
+    for sql in &refused {
+        let err = s.connection().execute_unprepared(sql).await.unwrap_err();
+        assert!(
+            err.to_string().contains("audit_log is append-only")
+                || err.to_string().contains("audit_head"),
+            "{sql}: {err}"
+        );
+    }
+    if s.connection().get_database_backend() == sea_orm::DbBackend::Postgres {
+        let err = s
+            .connection()
+            .execute_unprepared("TRUNCATE audit_log")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    assert_eq!(s.audit_head().await.unwrap(), head);
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(5));
+    // Appends still move the head.
+    append_audit_via_system(s).await;
+    let moved = s.audit_head().await.unwrap();
+    assert_eq!(moved.entry_count, 6);
+    assert!(moved.last_id > head.last_id);
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(6));
+}
+
+async fn deleted_tail_is_detected(db: Db) {
+    let s = &db.store;
+    some_changes(s).await;
+    let log = s.audit_entries(&AuditFilter::default()).await.unwrap();
+    let head = s.audit_head().await.unwrap();
+    drop_guards(s).await;
+    // The newest row removed: what is left is a valid chain, but shorter than the head.
+    exec(
+        s,
+        &format!("DELETE FROM audit_log WHERE id = {}", log[0].id),
+    )
+    .await;
+    let broken = s.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(broken.id, head.last_id);
+    assert!(
+        broken.reason.contains("末尾缺少 1 条记录"),
+        "{}",
+        broken.reason
+    );
+    assert!(
+        broken.reason.contains("最新的记录被删除"),
+        "{}",
+        broken.reason
+    );
+    exec(
+        s,
+        &format!("DELETE FROM audit_log WHERE id = {}", log[1].id),
+    )
+    .await;
+    let broken = s.verify_audit().await.unwrap().unwrap_err();
+    assert!(
+        broken.reason.contains("末尾缺少 2 条记录"),
+        "{}",
+        broken.reason
+    );
+    assert!(broken.to_string().contains("校验失败"), "{broken}");
+}
+
+/// A database made before the head existed gets the head of the rows it holds.
+async fn head_migration_starts_from_existing_rows(db: Db) {
+    let s = &db.store;
+    some_changes(s).await;
+    let log = s.audit_entries(&AuditFilter::default()).await.unwrap();
+    // Undo the head migration, as if the database came from the previous version.
+    let undo: &[&str] = match s.connection().get_database_backend() {
+        sea_orm::DbBackend::Postgres => &[
+            "DROP TABLE audit_head",
+            "DROP TRIGGER audit_log_append_only ON audit_log",
+            "DROP TRIGGER audit_log_no_truncate ON audit_log",
+            "DROP FUNCTION fazhi_audit_log_append_only()",
+            "DROP FUNCTION fazhi_audit_head_forward()",
+        ],
+        _ => &[
+            "DROP TABLE audit_head",
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+        ],
+    };
+    for sql in undo {
+        exec(s, sql).await;
+    }
+    exec(
+        s,
+        "DELETE FROM seaql_migrations WHERE version = 'm20261201_000006_audit_head'",
+    )
+    .await;
+    let again = Store::connect(&db.url).await.unwrap();
+    let head = again.audit_head().await.unwrap();
+    assert_eq!(head.entry_count, 5);
+    assert_eq!(head.last_id, log[0].id);
+    assert_eq!(head.last_hash, log[0].hash);
+    assert_eq!(again.verify_audit().await.unwrap(), Ok(5));
+    again.close().await.unwrap();
 }

@@ -311,3 +311,21 @@ pub async fn user(s: &Store, username: &str, role: UserRole, unit: Option<UnitId
         .unwrap();
     s.user(id).await.unwrap()
 }
+
+/// Today in Beijing time, as the server passes it to the store.
+pub fn today() -> chrono::NaiveDate {
+    fazhi_domain::clock::Clock::default().today()
+}
+
+/// The user's inbox today with the stored calendar and the default warning period.
+pub async fn inbox_today(s: &Store, user: &User) -> fazhi_store::Inbox {
+    let calendar = s.calendar().await.expect("calendar");
+    s.inbox_on(
+        user,
+        today(),
+        &calendar,
+        fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
+    )
+    .await
+    .expect("inbox")
+}

@@ -45,7 +45,8 @@ async fn migrations_from_empty(db: Db) {
     ] {
         assert_eq!(count_rows(s, table).await, 0, "{table}");
     }
-    assert_eq!(count_rows(s, "seaql_migrations").await, 6);
+    assert_eq!(count_rows(s, "seaql_migrations").await, 7);
+    assert_eq!(count_rows(s, "audit_head").await, 1);
     assert!(s.current_framework().await.unwrap().is_none());
     assert!(s.frameworks().await.unwrap().is_empty());
     if s.backend() == fazhi_store::Backend::Sqlite {
@@ -55,7 +56,7 @@ async fn migrations_from_empty(db: Db) {
     }
     // Connecting again finds the schema up to date.
     let again = Store::connect(&db.url).await.unwrap();
-    assert_eq!(count_rows(&again, "seaql_migrations").await, 6);
+    assert_eq!(count_rows(&again, "seaql_migrations").await, 7);
     again.close().await.unwrap();
 }
 

@@ -64,6 +64,7 @@ async fn signed(s: &Store, code: &str, unit: &str) -> TaskSummary {
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
         &admin(),
+        today(),
     )
     .await
     .unwrap();
@@ -143,7 +144,9 @@ async fn corrections_apply_and_survive_reimport(db: Db) {
     let set = s.node_rules(node).await.unwrap();
     let r = set.get(&le15.key).unwrap();
     assert_eq!(r.rule, changed);
-    assert!(matches!(r.origin, RuleOrigin::Corrected { correction_id, .. } if correction_id == id));
+    assert!(
+        matches!(r.origin, RuleOrigin::Corrected { correction_id, .. } if correction_id == id.0)
+    );
 
     // Revoked: the extracted rule counts again.
     s.revoke_rule_correction(id, &admin()).await.unwrap();
@@ -301,7 +304,7 @@ async fn ledger_of_item_25_has_two_violations(db: Db) {
         judged
             .iter()
             .flat_map(|j| &j.cases)
-            .any(|c| c.case_id == long && c.elapsed == Some(16))
+            .any(|c| c.case_id == long.0 && c.elapsed == Some(16))
     );
     assert_eq!(
         roll_up(judged.iter().map(|j| j.verdict)),

@@ -1,7 +1,7 @@
 //! The work itself: rounds, tasks and their lifecycle, reports, evidence, reviews, scores,
 //! inbox.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use fazhi_domain::UnitKind;
 use fazhi_domain::framework::Role;
 use fazhi_store::evidence::check_url;
@@ -29,14 +29,12 @@ store_tests!(
     scores_are_validated,
     inbox_lists_what_to_do,
     late_submission_is_marked,
+    lateness_uses_the_beijing_date,
+    no_report_lands_after_submit,
 );
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 fn new_round(name: &str, due_on: Option<NaiveDate>, copy_from: Option<RoundId>) -> NewRound {
@@ -382,9 +380,15 @@ async fn copy_from_carries_due_dates(db: Db) {
             .unwrap(),
         2
     );
-    s.transition(a.id, &TaskAction::Sign, ActorRole::Office, &admin())
-        .await
-        .unwrap();
+    s.transition(
+        a.id,
+        &TaskAction::Sign,
+        ActorRole::Office,
+        &admin(),
+        today(),
+    )
+    .await
+    .unwrap();
 
     let default_due = date(2026, 9, 30);
     let second = s
@@ -413,6 +417,7 @@ async fn copy_from_carries_due_dates(db: Db) {
             &TaskAction::Submit,
             ActorRole::ResponsibleUnit,
             &admin(),
+            today(),
         )
         .await
         .unwrap_err();
@@ -513,7 +518,7 @@ async fn full_lifecycle_is_recorded(db: Db) {
     ];
     for (action, role, who, want) in &steps {
         let got = s
-            .transition(t.id, action, *role, &who.actor())
+            .transition(t.id, action, *role, &who.actor(), today())
             .await
             .unwrap();
         assert_eq!(got, *want, "{action:?}");
@@ -592,6 +597,7 @@ async fn full_lifecycle_is_recorded(db: Db) {
         &TaskAction::Reopen,
         ActorRole::Office,
         &office.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -713,7 +719,10 @@ async fn refused_transitions_change_nothing(db: Db) {
         ),
     ];
     for (action, role, actor, fragment) in refusals {
-        let err = s.transition(t.id, &action, role, &actor).await.unwrap_err();
+        let err = s
+            .transition(t.id, &action, role, &actor, today())
+            .await
+            .unwrap_err();
         invalid_containing(err, fragment);
         assert_eq!(snapshot(s).await, before, "{action:?} 不应改变任何数据");
     }
@@ -724,6 +733,7 @@ async fn refused_transitions_change_nothing(db: Db) {
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
         &sifa.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -732,6 +742,7 @@ async fn refused_transitions_change_nothing(db: Db) {
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
         &sifa.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -744,6 +755,7 @@ async fn refused_transitions_change_nothing(db: Db) {
             },
             ActorRole::Office,
             &office.actor(),
+            today(),
         )
         .await
         .unwrap_err();
@@ -755,6 +767,7 @@ async fn refused_transitions_change_nothing(db: Db) {
             &TaskAction::Sign,
             ActorRole::Office,
             &admin(),
+            today(),
         )
         .await
         .unwrap_err();
@@ -807,6 +820,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
             &TaskAction::Sign,
             ActorRole::ResponsibleUnit,
             &who.actor(),
+            today(),
         )
         .await
         .unwrap();
@@ -815,6 +829,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
             &TaskAction::Submit,
             ActorRole::ResponsibleUnit,
             &who.actor(),
+            today(),
         )
         .await
         .unwrap();
@@ -827,6 +842,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
             },
             ActorRole::LeadUnit,
             &lead.actor(),
+            today(),
         )
         .await
         .unwrap();
@@ -838,6 +854,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
             &TaskAction::Approve,
             ActorRole::LeadUnit,
             &lead.actor(),
+            today(),
         )
         .await
         .unwrap_err();
@@ -848,6 +865,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
             &TaskAction::Approve,
             ActorRole::ResponsibleUnit,
             &lead.actor(),
+            today(),
         )
         .await
         .unwrap_err();
@@ -859,6 +877,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
             &TaskAction::Approve,
             ActorRole::LeadUnit,
             &co.actor(),
+            today(),
         )
         .await
         .unwrap_err();
@@ -868,6 +887,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
         &co.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -876,6 +896,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
         &TaskAction::Approve,
         ActorRole::LeadUnit,
         &lead.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -885,6 +906,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
             &TaskAction::Close,
             ActorRole::LeadUnit,
             &lead.actor(),
+            today(),
         )
         .await
         .unwrap_err();
@@ -915,6 +937,7 @@ async fn reports_are_append_only(db: Db) {
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
         &unit.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -968,6 +991,7 @@ async fn reports_are_append_only(db: Db) {
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
         &unit.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -1037,6 +1061,7 @@ async fn working_task(s: &Store) -> (TaskSummary, User) {
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
         &unit.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -1186,9 +1211,15 @@ async fn evidence_versions_are_kept(db: Db) {
     invalid_containing(err, "已删除");
 
     // Frozen under review.
-    s.transition(t.id, &TaskAction::Submit, ActorRole::ResponsibleUnit, &who)
-        .await
-        .unwrap();
+    s.transition(
+        t.id,
+        &TaskAction::Submit,
+        ActorRole::ResponsibleUnit,
+        &who,
+        today(),
+    )
+    .await
+    .unwrap();
     let err = s.delete_evidence(id, &who).await.unwrap_err();
     invalid_containing(err, "任务已报送");
     let err = s
@@ -1349,9 +1380,15 @@ async fn link_evidence_gets_new_versions(db: Db) {
     );
 
     // Frozen while under review, open again once returned.
-    s.transition(t.id, &TaskAction::Submit, ActorRole::ResponsibleUnit, &who)
-        .await
-        .unwrap();
+    s.transition(
+        t.id,
+        &TaskAction::Submit,
+        ActorRole::ResponsibleUnit,
+        &who,
+        today(),
+    )
+    .await
+    .unwrap();
     let err = s
         .replace_link_evidence(id, "https://example.org/", None, &who)
         .await
@@ -1364,6 +1401,7 @@ async fn link_evidence_gets_new_versions(db: Db) {
         },
         ActorRole::Office,
         &office.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -1495,6 +1533,7 @@ async fn evidence_review_verdicts(db: Db) {
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
         &unit.actor(),
+        today(),
     )
     .await
     .unwrap();
@@ -1580,10 +1619,10 @@ async fn inbox_lists_what_to_do(db: Db) {
     let lead = liaison(s, "sifa", "县司法局").await;
     let co = liaison(s, "shichang", "县市场监督管理局").await;
     // No round yet: nothing to do.
-    assert_eq!(s.inbox(&lead).await.unwrap(), Default::default());
+    assert_eq!(inbox_today(s, &lead).await, Default::default());
     let round = open(s).await.round_id;
 
-    let inbox = s.inbox(&lead).await.unwrap();
+    let inbox = inbox_today(s, &lead).await;
     assert_eq!(inbox.to_sign.len(), 35);
     assert!(inbox.to_sign.iter().all(|t| t.unit_name == "县司法局"));
     assert_eq!(inbox.counts().to_review, 0);
@@ -1631,15 +1670,27 @@ async fn inbox_lists_what_to_do(db: Db) {
 
     // The co unit hands in on indicator 15; 县司法局 leads it and sees it to review.
     for action in [TaskAction::Sign, TaskAction::Submit] {
-        s.transition(t15co.id, &action, ActorRole::ResponsibleUnit, &co.actor())
-            .await
-            .unwrap();
+        s.transition(
+            t15co.id,
+            &action,
+            ActorRole::ResponsibleUnit,
+            &co.actor(),
+            today(),
+        )
+        .await
+        .unwrap();
     }
     // 县司法局 hands in task 4: no longer due soon, and the office reviews it.
     for action in [TaskAction::Sign, TaskAction::Submit] {
-        s.transition(t4.id, &action, ActorRole::ResponsibleUnit, &lead.actor())
-            .await
-            .unwrap();
+        s.transition(
+            t4.id,
+            &action,
+            ActorRole::ResponsibleUnit,
+            &lead.actor(),
+            today(),
+        )
+        .await
+        .unwrap();
     }
     let inbox = s
         .inbox_on(&lead, day, &s.calendar().await.unwrap(), 3)
@@ -1651,13 +1702,13 @@ async fn inbox_lists_what_to_do(db: Db) {
     );
     assert!(inbox.due_soon.is_empty());
     assert_eq!(inbox.to_sign.len(), 34);
-    let office_inbox = s.inbox(&office).await.unwrap();
+    let office_inbox = inbox_today(s, &office).await;
     assert_eq!(
         sorted(office_inbox.to_review.iter().map(|t| t.id).collect()),
         sorted(vec![t4.id, t15co.id])
     );
     assert!(office_inbox.to_sign.is_empty());
-    assert_eq!(s.inbox(&observer).await.unwrap().total(), 0);
+    assert_eq!(inbox_today(s, &observer).await.total(), 0);
 
     // Returned work comes back to the unit's list.
     s.transition(
@@ -1667,16 +1718,17 @@ async fn inbox_lists_what_to_do(db: Db) {
         },
         ActorRole::LeadUnit,
         &lead.actor(),
+        today(),
     )
     .await
     .unwrap();
-    let co_inbox = s.inbox(&co).await.unwrap();
+    let co_inbox = inbox_today(s, &co).await;
     assert_eq!(
         co_inbox.returned.iter().map(|t| t.id).collect::<Vec<_>>(),
         [t15co.id]
     );
     assert!(co_inbox.to_review.is_empty());
-    assert!(s.inbox(&lead).await.unwrap().to_review.is_empty());
+    assert!(inbox_today(s, &lead).await.to_review.is_empty());
     let counts = co_inbox.counts();
     assert_eq!(counts.returned, 1);
     assert_eq!(co_inbox.total(), counts.to_sign + 1);
@@ -1699,9 +1751,15 @@ async fn late_submission_is_marked(db: Db) {
     s.set_due(&[no_due.id], None, &admin()).await.unwrap();
     for t in [&late, &on_time, &no_due] {
         for action in [TaskAction::Sign, TaskAction::Submit] {
-            s.transition(t.id, &action, ActorRole::ResponsibleUnit, &unit.actor())
-                .await
-                .unwrap();
+            s.transition(
+                t.id,
+                &action,
+                ActorRole::ResponsibleUnit,
+                &unit.actor(),
+                today(),
+            )
+            .await
+            .unwrap();
         }
     }
     let was_late = |t: TaskSummary| async move { s.task(t.id).await.unwrap().summary.was_late };
@@ -1716,6 +1774,7 @@ async fn late_submission_is_marked(db: Db) {
         },
         ActorRole::Office,
         &admin(),
+        today(),
     )
     .await
     .unwrap();
@@ -1727,8 +1786,147 @@ async fn late_submission_is_marked(db: Db) {
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
         &unit.actor(),
+        today(),
     )
     .await
     .unwrap();
     assert!(was_late(late).await);
+}
+
+/// Due 2026-03-10, handed in at 17:30 UTC that day = 01:30 on 03-11 in Beijing: late,
+/// although the UTC date is still the due date.
+async fn lateness_uses_the_beijing_date(db: Db) {
+    let s = &db.store;
+    import_county(s).await;
+    let round = open(s).await.round_id;
+    let unit = liaison(s, "sifa", "县司法局").await;
+    let late = task_of(s, round, "4", "县司法局").await;
+    let on_time = task_of(s, round, "15", "县司法局").await;
+    s.set_due(&[late.id, on_time.id], Some(date(2026, 3, 10)), &admin())
+        .await
+        .unwrap();
+    let zone = fazhi_domain::clock::Zone::default();
+    let instant = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let after_midnight = zone.date_of(instant("2026-03-10T17:30:00Z"));
+    let evening = zone.date_of(instant("2026-03-10T15:30:00Z"));
+    assert_eq!(after_midnight, date(2026, 3, 11));
+    assert_eq!(evening, date(2026, 3, 10));
+    for (t, day) in [(&late, after_midnight), (&on_time, evening)] {
+        for action in [TaskAction::Sign, TaskAction::Submit] {
+            s.transition(
+                t.id,
+                &action,
+                ActorRole::ResponsibleUnit,
+                &unit.actor(),
+                day,
+            )
+            .await
+            .unwrap();
+        }
+    }
+    assert!(s.task(late.id).await.unwrap().summary.was_late);
+    assert!(!s.task(on_time.id).await.unwrap().summary.was_late);
+}
+
+/// Four progress reports race one 报送 on each of 15 tasks: every report that is accepted
+/// was committed before the submit (its time is before the 报送 event's), every other one
+/// is refused with the "已报送" message; the submits all succeed.
+async fn no_report_lands_after_submit(db: Db) {
+    let s = &db.store;
+    import_county(s).await;
+    let round = open(s).await.round_id;
+    let tasks: Vec<TaskSummary> = s
+        .tasks(&TaskFilter {
+            round: Some(round),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .take(15)
+        .collect();
+    assert_eq!(tasks.len(), 15);
+    let system = Actor::system();
+    for t in &tasks {
+        s.transition(
+            t.id,
+            &TaskAction::Sign,
+            ActorRole::ResponsibleUnit,
+            &system,
+            today(),
+        )
+        .await
+        .unwrap();
+    }
+    let mut handles = Vec::new();
+    for t in &tasks {
+        for n in 0..5 {
+            let (s, id, actor) = (s.clone(), t.id, system.clone());
+            handles.push(tokio::spawn(async move {
+                if n == 2 {
+                    let to = s
+                        .transition(
+                            id,
+                            &TaskAction::Submit,
+                            ActorRole::ResponsibleUnit,
+                            &actor,
+                            today(),
+                        )
+                        .await;
+                    (id, None, Some(to))
+                } else {
+                    let report = NewReport {
+                        progress: format!("第{n}次填报"),
+                        problems: String::new(),
+                        next_steps: String::new(),
+                        percent: 50,
+                    };
+                    (id, Some(s.add_report(id, report, &actor).await), None)
+                }
+            }));
+        }
+    }
+    let mut accepted = 0;
+    let mut refused = 0;
+    for h in handles {
+        let (id, report, submit) = h.await.unwrap();
+        if let Some(to) = submit {
+            assert_eq!(to.unwrap(), TaskStatus::Submitted, "task {id}");
+        }
+        match report {
+            Some(Ok(_)) => accepted += 1,
+            Some(Err(e)) => {
+                assert!(e.to_string().contains("任务已报送"), "task {id}: {e}");
+                refused += 1;
+            }
+            None => {}
+        }
+    }
+    assert_eq!(accepted + refused, 60);
+    let mut stored = 0;
+    for t in &tasks {
+        let detail = s.task(t.id).await.unwrap();
+        assert_eq!(detail.summary.status, TaskStatus::Submitted);
+        let submitted_at = detail
+            .events
+            .iter()
+            .find(|e| e.action == fazhi_store::TaskActionKind::Submit)
+            .unwrap()
+            .at;
+        for r in &detail.reports {
+            assert!(
+                r.at < submitted_at,
+                "task {}: report #{} at {} after the 报送 at {submitted_at}",
+                t.id,
+                r.id,
+                r.at
+            );
+        }
+        stored += detail.reports.len();
+    }
+    assert_eq!(stored, accepted, "every accepted report is stored");
 }

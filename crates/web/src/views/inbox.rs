@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use fazhi_store::UserRole;
-use fazhi_store::tasks::Inbox;
+use fazhi_store::inbox::Inbox;
 
 #[derive(Template)]
 #[template(path = "inbox.html")]

@@ -15,7 +15,7 @@ use fazhi_domain::calendar::HolidayCalendar;
 use fazhi_domain::measure::{Compliance, JudgeContext, Judgement, Measurement, judge, roll_up};
 use fazhi_domain::rules::RuleKind;
 use fazhi_domain::ruleset::KeyedRule;
-use fazhi_domain::supervision::{LightState, NoticeLevel, traffic_light};
+use fazhi_domain::supervision::{LightState, NoticeLevel};
 use fazhi_store::tasks::TaskSummary;
 use fazhi_store::{NewLedgerCase, Notice, StoredLedgerCase, TaskMeasures};
 use serde::Deserialize;
@@ -116,7 +116,7 @@ pub fn measures_view(m: &TaskMeasures, calendar: &HolidayCalendar) -> MeasuresVi
         .collect();
     for (rule, j) in &judged {
         for check in &j.cases {
-            if let Some(row) = ledger.iter_mut().find(|r| r.case.id == check.case_id) {
+            if let Some(row) = ledger.iter_mut().find(|r| r.case.id.0 == check.case_id) {
                 row.checks.push((
                     check.verdict,
                     format!("{}：{}", rule.rule.describe(), check.detail),
@@ -162,27 +162,6 @@ pub fn measures_view(m: &TaskMeasures, calendar: &HolidayCalendar) -> MeasuresVi
         ledger,
         history_len: m.history.len(),
     }
-}
-
-/// The light of a task on the lists. A done task's finishing day is its last step's day.
-pub fn light_of(t: &TaskSummary, calendar: &HolidayCalendar, warn: u32) -> LightState {
-    let finished_on = t
-        .status
-        .is_done()
-        .then(|| {
-            t.last_event_at
-                .map(|at| (at + chrono::Duration::hours(8)).date_naive())
-        })
-        .flatten();
-    traffic_light(
-        t.status,
-        t.due_on,
-        t.was_late,
-        finished_on,
-        today(),
-        calendar,
-        warn,
-    )
 }
 
 // ---- Reporting values and keeping the ledger (the unit) ----
@@ -266,7 +245,7 @@ pub async fn delete_case(
 ) -> WebResult<Response> {
     state
         .store
-        .delete_ledger_case(case_id, &cu.user.actor())
+        .delete_ledger_case(fazhi_store::LedgerCaseId(case_id), &cu.user.actor())
         .await?;
     flash(&state, &cu, "台账记录已删除").await?;
     Ok(Redirect::to(&format!("/tasks/{task}#ledger")).into_response())
@@ -285,7 +264,7 @@ pub struct TaskSupervision {
 
 impl TaskSupervision {
     pub fn level_allowed(&self, level: &str) -> bool {
-        match (self.min_level, NoticeLevel::parse(level)) {
+        match (self.min_level, level.parse::<NoticeLevel>().ok()) {
             (Some(min), Some(l)) => l >= min,
             (None, _) => false,
             (_, None) => false,
@@ -303,7 +282,7 @@ pub async fn task_supervision(state: &AppState, t: &TaskSummary) -> WebResult<Ta
     };
     Ok(TaskSupervision {
         measures: measures_view(&m, &calendar),
-        light: light_of(t, &calendar, state.config.warn_workdays),
+        light: t.light(&calendar, state.config.warn_workdays, today()),
         notices,
         levels: NoticeLevel::ALL
             .into_iter()

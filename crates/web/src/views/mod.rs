@@ -1,6 +1,6 @@
 //! Server-rendered pages. Each page is an askama template struct with a [`Layout`].
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 pub mod account;
 pub mod admin;
 pub mod auth;
@@ -137,7 +137,7 @@ pub fn opt_date(raw: &Option<String>, what: &str) -> WebResult<Option<NaiveDate>
 
 pub(crate) fn today() -> NaiveDate {
     // Beijing date: the office's working day, not UTC's.
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+    fazhi_domain::clock::Clock::default().today()
 }
 
 pub fn opt_number(raw: &Option<String>, what: &str) -> WebResult<Option<f64>> {

@@ -32,7 +32,10 @@ pub async fn issue(
     Path(id): Path<TaskId>,
     Form(f): Form<NoticeForm>,
 ) -> WebResult<Response> {
-    let level = NoticeLevel::parse(&f.level)
+    let level = f
+        .level
+        .parse::<NoticeLevel>()
+        .ok()
         .ok_or_else(|| WebError::BadRequest(format!("督办级别“{}”无法识别", f.level)))?;
     let respond_by = opt_date(&f.respond_by, "答复期限")?;
     if respond_by.is_some_and(|d| d < today()) {
@@ -67,7 +70,11 @@ pub async fn acknowledge(
 ) -> WebResult<Response> {
     state
         .store
-        .acknowledge_notice(notice_id, f.note.as_deref().unwrap_or(""), &cu.user.actor())
+        .acknowledge_notice(
+            fazhi_store::NoticeId(notice_id),
+            f.note.as_deref().unwrap_or(""),
+            &cu.user.actor(),
+        )
         .await?;
     flash(&state, &cu, "督办单已签收").await?;
     Ok(Redirect::to(&format!("/tasks/{task}#notices")).into_response())

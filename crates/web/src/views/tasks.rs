@@ -81,10 +81,6 @@ pub struct TasksQuery {
     light: Option<String>,
 }
 
-fn parse_status(raw: &str) -> Option<TaskStatus> {
-    TaskStatus::ALL.into_iter().find(|s| s.as_str() == raw)
-}
-
 pub async fn tasks(
     State(state): State<AppState>,
     cu: CurrentUser,
@@ -99,7 +95,7 @@ pub async fn tasks(
     };
     let status_raw = q.status.unwrap_or_default();
     let light = q.light.unwrap_or_default();
-    let status = parse_status(&status_raw);
+    let status = status_raw.parse::<TaskStatus>().ok();
     let all = match &round {
         Some(r) => {
             state
@@ -237,7 +233,7 @@ pub async fn action(
     let label = action.label();
     let status = state
         .store
-        .transition(id, &action, role, &cu.user.actor())
+        .transition(id, &action, role, &cu.user.actor(), crate::views::today())
         .await?;
     flash(
         &state,

@@ -30,19 +30,8 @@ pub const KINDS: [UnitKind; 6] = [
     UnitKind::Other,
 ];
 
-pub fn kind_key(kind: UnitKind) -> &'static str {
-    match kind {
-        UnitKind::Party => "party",
-        UnitKind::Government => "government",
-        UnitKind::Judicial => "judicial",
-        UnitKind::Branch => "branch",
-        UnitKind::Group => "group",
-        UnitKind::Other => "other",
-    }
-}
-
 pub fn kind_options() -> Vec<(&'static str, &'static str)> {
-    KINDS.iter().map(|k| (kind_key(*k), k.label())).collect()
+    KINDS.iter().map(|k| (k.as_str(), k.label())).collect()
 }
 
 pub async fn list(

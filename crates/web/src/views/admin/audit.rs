@@ -32,54 +32,9 @@ pub const AUDIT_ENTITIES: &[(&str, &str)] = &[
 
 /// The Chinese name of an audit action code, if known.
 pub fn audit_action_label(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "framework.import" => "导入指标体系",
-        "assignment.assign" => "分派责任单位",
-        "assignment.unassign" => "取消责任单位",
-        "assignment.set_lead" => "设置牵头单位",
-        "unit.create" => "新增单位",
-        "unit.update" => "修改单位",
-        "unit.disable" => "停用单位",
-        "unit.enable" => "启用单位",
-        "unit.add_alias" => "添加单位别名",
-        "unit.remove_alias" => "删除单位别名",
-        "unit.set_members" => "设置成员单位",
-        "user.create" => "新增用户",
-        "user.update" => "修改用户",
-        "user.disable" => "停用用户",
-        "user.enable" => "启用用户",
-        "user.login" => "登录",
-        "user.set_password" => "设置密码",
-        "api_token.create" => "创建接口令牌",
-        "api_token.revoke" => "撤销接口令牌",
-        "round.open" => "开启创建轮次",
-        "round.activate" => "切换当前轮次",
-        "task.sign" => "签收任务",
-        "task.submit" => "报送任务",
-        "task.return" => "退回任务",
-        "task.approve" => "审核通过",
-        "task.close" => "销号",
-        "task.reopen" => "重新办理",
-        "task.set_due" => "设置截止日期",
-        "task.set_scores" => "评分",
-        "report.add" => "填报工作进展",
-        "blob.put" => "保存上传文件",
-        "evidence.add" => "添加佐证材料",
-        "evidence.replace" => "更新佐证材料（新版本）",
-        "evidence.delete" => "删除佐证材料",
-        "evidence.review" => "审核佐证材料",
-        "rule.correct" => "更正量化要求",
-        "rule.revoke" => "撤销更正",
-        "measure.record" => "填报数据",
-        "ledger.add" => "登记台账",
-        "ledger.delete" => "删除台账",
-        "notice.issue" => "发督办单",
-        "notice.escalate" => "督办升级",
-        "notice.acknowledge" => "签收督办单",
-        "calendar.set_year" => "录入节假日安排",
-        "feed.renew" => "重置日历订阅",
-        _ => return None,
-    })
+    code.parse::<fazhi_store::AuditAction>()
+        .ok()
+        .map(fazhi_store::AuditAction::label)
 }
 
 /// The Chinese name of an audit entity type, if known.

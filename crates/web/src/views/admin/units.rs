@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::access::Admin;
 use crate::error::{WebError, WebResult};
-use crate::views::units::{kind_key, kind_options};
+use crate::views::units::kind_options;
 use crate::views::{Layout, flash, render};
 use askama::Template;
 use axum::Form;
@@ -13,11 +13,8 @@ use fazhi_store::{UnitDetail, UnitId, UnitKind, UnitSummary};
 use serde::Deserialize;
 
 fn parse_kind(key: &str) -> WebResult<UnitKind> {
-    crate::views::units::KINDS
-        .iter()
-        .copied()
-        .find(|k| kind_key(*k) == key)
-        .ok_or_else(|| WebError::BadRequest(format!("不认识的单位类型“{key}”")))
+    key.parse()
+        .map_err(|_| WebError::BadRequest(format!("不认识的单位类型“{key}”")))
 }
 
 #[derive(Template)]
@@ -56,7 +53,7 @@ pub async fn form(
     render(&UnitEditPage {
         layout: Layout::build(&state, &cu).await?,
         csrf: cu.csrf.clone(),
-        kind: kind_key(unit.kind),
+        kind: unit.kind.as_str(),
         unit,
         kinds: kind_options(),
         candidates,

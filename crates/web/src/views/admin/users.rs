@@ -61,12 +61,8 @@ pub struct NewUserForm {
 }
 
 fn parse_role(raw: &str) -> WebResult<UserRole> {
-    match raw {
-        "admin" => Ok(UserRole::Admin),
-        "liaison" => Ok(UserRole::Liaison),
-        "observer" => Ok(UserRole::Observer),
-        other => Err(WebError::BadRequest(format!("不认识的角色“{other}”"))),
-    }
+    raw.parse()
+        .map_err(|_| WebError::BadRequest(format!("不认识的角色“{raw}”")))
 }
 
 async fn hash_blocking(p: String) -> WebResult<String> {
