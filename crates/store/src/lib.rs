@@ -52,11 +52,13 @@
 
 pub mod assignments;
 pub mod audit;
+mod blob_gc;
 mod entity;
 pub mod error;
 pub mod evidence;
 pub mod framework;
 mod lights;
+pub mod login_limits;
 pub mod measures;
 mod migration;
 pub mod reports;
@@ -90,12 +92,13 @@ pub use fazhi_domain::unit::UnitKind;
 pub use framework::{
     FrameworkInfo, HeadingRef, StoredAssignment, StoredDiagnostic, StoredFramework, StoredNode,
 };
+pub use login_limits::{FailedLogin, FailureCount};
 pub use measures::{
     NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,
 };
 pub use reports::{NewReport, ProgressReport};
 pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
-pub use sessions::ApiToken;
+pub use sessions::{ApiToken, DEFAULT_TOKEN_DAYS};
 pub use supervision::{AddedCalendarYear, Notice};
 pub use tasks::{Inbox, InboxCounts, TaskDetail, TaskEvent, TaskFilter, TaskSummary};
 pub use types::{

@@ -31,3 +31,22 @@ document.addEventListener("click", function (e) {
     done();
   }
 });
+
+// "返回上一页" on error pages: a link with data-back (no javascript: URL, which the
+// Content-Security-Policy forbids); without history it goes to the home page.
+document.addEventListener("click", function (e) {
+  var a = e.target.closest("[data-back]");
+  if (!a || window.history.length < 2) return;
+  e.preventDefault();
+  window.history.back();
+});
+
+// A select that submits its form when changed: data-autosubmit.
+document.addEventListener("change", function (e) {
+  if (e.target.matches("select[data-autosubmit]") && e.target.form) e.target.form.submit();
+});
+
+// A read-only field whose text is selected when focused (for copying): data-select-on-focus.
+document.addEventListener("focusin", function (e) {
+  if (e.target.matches("[data-select-on-focus]")) e.target.select();
+});
