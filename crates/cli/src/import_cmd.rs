@@ -1,22 +1,28 @@
-//! `fazhi import FILE`: parse a responsibility-division table and print it.
+//! `fazhi import FILE`: parse a responsibility-division table and print it;
+//! `fazhi import --compare OLD NEW`: what changed between two editions.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use fazhi_import::compare::{Change, Comparison, DiffPiece, Place};
 use fazhi_import::errata::{self, Errata};
 use fazhi_import::{ImportOptions, ImportOutput, InputFormat, Severity};
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// 表格文件：.txt（PDF 提取的文本）、.tsv、.csv 或 .xlsx
-    pub file: PathBuf,
+    /// 表格文件：.txt（PDF 提取的文本）、.tsv、.csv、.xlsx、Word（.docx；.doc/.wps 需 LibreOffice 转换）或 PDF
+    #[arg(required_unless_present = "compare")]
+    pub file: Option<PathBuf>,
+    /// 对比两个版本：列出新增、删除、改写（逐字差异）、移动和责任单位变化的指标
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with_all = ["file", "errata"])]
+    pub compare: Option<Vec<PathBuf>>,
     /// 输出格式：text 为便于阅读的摘要，json 为完整的指标库
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
-    /// 强制按此格式读取（txt、tsv、csv、xlsx），默认按文件扩展名判断
+    /// 强制按此格式读取（txt、tsv、csv、xlsx、docx、pdf、doc），默认按文件扩展名判断
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
     /// 在导入结果上应用人工核对过的勘误文件（TOML）
@@ -32,16 +38,15 @@ pub enum OutputFormat {
 
 /// Read, parse and apply errata: shared by every command that loads a table.
 pub fn load(
-    file: &PathBuf,
+    file: &Path,
     input_format: Option<&str>,
     errata: Option<&PathBuf>,
 ) -> Result<ImportOutput> {
-    let bytes = std::fs::read(file).with_context(|| format!("无法读取文件 {}", file.display()))?;
+    let bytes = read_bounded(file)?;
     let format = match input_format {
-        Some(name) => Some(
-            InputFormat::parse_name(name)
-                .with_context(|| format!("不认识的输入格式“{name}”，可用：txt、tsv、csv、xlsx"))?,
-        ),
+        Some(name) => Some(InputFormat::parse_name(name).with_context(|| {
+            format!("不认识的输入格式“{name}”，可用：txt、tsv、csv、xlsx、docx、pdf、doc")
+        })?),
         None => None,
     };
     let options = ImportOptions {
@@ -60,12 +65,33 @@ pub fn load(
     Ok(out)
 }
 
+/// The file's bytes, refused before reading when over the importer's size limit; the
+/// `take` covers files whose size is not known beforehand (pipes, devices).
+fn read_bounded(file: &Path) -> Result<Vec<u8>> {
+    let context = || format!("无法读取文件 {}", file.display());
+    let handle = std::fs::File::open(file).with_context(context)?;
+    let limit = fazhi_import::limits::MAX_FILE_BYTES as u64;
+    let size = handle.metadata().with_context(context)?.len();
+    if size > limit {
+        return Err(fazhi_import::limits::LimitError::FileTooLarge { size, limit })
+            .with_context(|| format!("{} 不能作为指标表读取", file.display()));
+    }
+    let mut bytes = Vec::new();
+    handle
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(context)?;
+    Ok(bytes)
+}
+
 pub fn run(args: &ImportArgs) -> Result<ExitCode> {
-    let out = load(
-        &args.file,
-        args.input_format.as_deref(),
-        args.errata.as_ref(),
-    )?;
+    if let Some(files) = &args.compare {
+        return compare(args, files);
+    }
+    let Some(file) = &args.file else {
+        bail!("请给出要导入的文件");
+    };
+    let out = load(file, args.input_format.as_deref(), args.errata.as_ref())?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
@@ -119,6 +145,115 @@ fn print_summary(w: &mut impl Write, out: &ImportOutput) -> Result<()> {
             .map(|c| format!("[{c}]"))
             .unwrap_or_default();
         writeln!(w, "  【{}】{line}{code} {}", d.severity.label(), d.message)?;
+    }
+    Ok(())
+}
+
+fn compare(args: &ImportArgs, files: &[PathBuf]) -> Result<ExitCode> {
+    let [old_file, new_file] = files else {
+        bail!("--compare 需要两个文件：旧版本 新版本");
+    };
+    let old = load(old_file, args.input_format.as_deref(), None)?;
+    let new = load(new_file, args.input_format.as_deref(), None)?;
+    let comparison = fazhi_import::compare::compare(&old.framework, &new.framework);
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &comparison)?;
+            writeln!(stdout)?;
+        }
+        OutputFormat::Text => print_comparison(&mut stdout, &comparison)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn units_label(p: &Place) -> String {
+    if p.units.is_empty() {
+        return "（无）".into();
+    }
+    p.units
+        .iter()
+        .map(|u| {
+            if p.lead.contains(u) {
+                format!("{u}（牵头）")
+            } else {
+                u.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn diff_label(diff: &[DiffPiece]) -> String {
+    diff.iter()
+        .map(|d| match d {
+            DiffPiece::Same(t) => t.clone(),
+            DiffPiece::Removed(t) => format!("[-{t}-]"),
+            DiffPiece::Added(t) => format!("{{+{t}+}}"),
+        })
+        .collect()
+}
+
+fn print_comparison(w: &mut impl Write, c: &Comparison) -> Result<()> {
+    writeln!(w, "旧版本《{}》 → 新版本《{}》", c.old_title, c.new_title)?;
+    let n = |f: fn(&Change) -> bool| c.count(f);
+    writeln!(
+        w,
+        "新增 {} 项、删除 {} 项、改写 {} 项、移动 {} 项、责任单位变化 {} 项",
+        n(|c| matches!(c, Change::Added { .. })),
+        n(|c| matches!(c, Change::Removed { .. })),
+        n(|c| matches!(c, Change::Reworded { .. })),
+        n(|c| matches!(c, Change::Moved { .. })),
+        n(|c| matches!(c, Change::Responsibility { .. })),
+    )?;
+    if c.changes.is_empty() {
+        writeln!(w, "两个版本的指标完全相同")?;
+    }
+    for change in &c.changes {
+        match change {
+            Change::Added { new } => {
+                writeln!(w, "【新增】{} {}", new.label(), new.text)?;
+                writeln!(w, "        责任单位：{}", units_label(new))?;
+            }
+            Change::Removed { old } => writeln!(w, "【删除】{} {}", old.label(), old.text)?,
+            Change::Reworded {
+                old,
+                new,
+                similarity,
+                diff,
+            } => {
+                writeln!(
+                    w,
+                    "【改写】{} → {}（相似度 {:.0}%）",
+                    old.label(),
+                    new.label(),
+                    similarity * 100.0
+                )?;
+                writeln!(w, "        {}", diff_label(diff))?;
+            }
+            Change::Moved { old, new } => writeln!(
+                w,
+                "【移动】{} → {}：从“{}”移到“{}”",
+                old.label(),
+                new.label(),
+                old.headings.join(" / "),
+                new.headings.join(" / ")
+            )?,
+            Change::Responsibility { old, new } => writeln!(
+                w,
+                "【责任单位】{}：{} → {}",
+                new.label(),
+                units_label(old),
+                units_label(new)
+            )?,
+        }
+    }
+    if c.changes
+        .iter()
+        .any(|c| matches!(c, Change::Reworded { .. }))
+    {
+        writeln!(w)?;
+        writeln!(w, "差异中 [-…-] 为删去的文字，{{+…+}} 为新增的文字")?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod calendar_cmd;
 mod import_cmd;
+mod package_cmd;
 mod rules_cmd;
 mod serve_cmd;
 
@@ -18,7 +19,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// 读取责任分工表（PDF 提取的文本、.tsv/.csv 或 .xlsx），检查并打印指标体系
+    /// 读取责任分工表（PDF 提取的文本、.tsv/.csv、.xlsx、Word 或 PDF），检查并打印指标体系；--compare 对比两个版本
     Import(import_cmd::ImportArgs),
     /// 从每项指标的文字中提取量化要求（比率、时限、数量、频次、年度截止日）
     Rules(rules_cmd::RulesArgs),
@@ -32,6 +33,8 @@ enum Command {
     Calendar(calendar_cmd::CalendarArgs),
     /// 清理：过期会话、过期的登录失败记录、一天前的导入预览、无材料引用的上传文件（服务运行时每15分钟自动执行）
     Gc(serve_cmd::GcArgs),
+    /// 佐证材料汇编：build 生成（按指标体系分文件夹的压缩包）、verify 核验
+    Package(package_cmd::PackageArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Calendar(args) => runtime()
             .and_then(|rt| rt.block_on(calendar_cmd::run(&args)))
             .map(|()| ExitCode::SUCCESS),
+        Command::Package(args) => runtime().and_then(|rt| rt.block_on(package_cmd::run(&args))),
     };
     match result {
         Ok(code) => code,

@@ -33,6 +33,32 @@ pub struct Heading {
     /// Line (or spreadsheet row) of the source where this heading starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Share of the total score printed with the heading (`（占总分值的15%）`, `（20分）`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+
+/// A heading's weight as printed: the number keeps its digits (`12.5`) so nothing is
+/// rounded; [`Weight::amount`] gives it as a number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Weight {
+    pub value: String,
+    pub unit: WeightUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightUnit {
+    /// Percent of the total score.
+    Percent,
+    /// Points (分).
+    Points,
+}
+
+impl Weight {
+    pub fn amount(&self) -> Option<f64> {
+        self.value.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,11 +213,16 @@ mod tests {
                 code: "一".into(),
                 title: "甲".into(),
                 line: Some(1),
+                weight: None,
                 children: vec![
                     Node::Heading(Heading {
                         code: "1".into(),
                         title: "乙".into(),
                         line: None,
+                        weight: Some(Weight {
+                            value: "12.5".into(),
+                            unit: WeightUnit::Percent,
+                        }),
                         children: vec![leaf("1", &["县司法局", "县财政局"])],
                     }),
                     // A leaf directly under a first-level heading: depth is not fixed.
@@ -226,6 +257,11 @@ mod tests {
             "县财政局"
         );
         assert_eq!(json["indicators"][0]["children"][1]["text"], "第2项");
+        assert_eq!(
+            json["indicators"][0]["children"][0]["weight"]["value"],
+            "12.5"
+        );
+        assert!(json["indicators"][0].get("weight").is_none());
         let back: Framework = serde_json::from_value(json).unwrap();
         assert_eq!(back, f);
     }

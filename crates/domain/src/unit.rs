@@ -45,7 +45,8 @@ impl UnitKind {
 
     /// Guess the kind from the name; the office can change it later.
     pub fn infer(name: &str) -> UnitKind {
-        if name.starts_with('各') {
+        // 各执法部门, 县直有关单位, 有关乡镇: placeholders for several bodies.
+        if name.starts_with('各') || name.contains("有关") || name.starts_with("县直") {
             UnitKind::Group
         } else if name.ends_with("法院") || name.ends_with("检察院") {
             UnitKind::Judicial
@@ -237,6 +238,8 @@ mod tests {
     #[test]
     fn infers_kinds() {
         assert_eq!(UnitKind::infer("各执法部门"), UnitKind::Group);
+        assert_eq!(UnitKind::infer("县直有关单位"), UnitKind::Group);
+        assert_eq!(UnitKind::infer("各乡镇人民政府"), UnitKind::Group);
         assert_eq!(UnitKind::infer("县法院"), UnitKind::Judicial);
         assert_eq!(UnitKind::infer("县委组织部"), UnitKind::Party);
         assert_eq!(UnitKind::infer("县纪委监委"), UnitKind::Party);

@@ -8,13 +8,15 @@
 
 use std::sync::LazyLock;
 
-use fazhi_domain::framework::{Framework, Heading, Indicator, Node, Role};
+use fazhi_domain::framework::{Framework, Heading, Indicator, Node, Role, WeightUnit};
 use fazhi_domain::unit::{self, AliasTable, Unit, UnitKind};
 use regex::Regex;
 
 use crate::diagnostic::{Diagnostic, DiagnosticKind as K, Severity};
 use crate::grid::Row;
 use crate::normalize::{self, Repair};
+use crate::prose;
+use crate::shape;
 use crate::{ImportError, ImportOutput};
 
 /// What a column holds, from the header row.
@@ -54,6 +56,8 @@ enum Cell {
         rest: String,
     },
     Text(String),
+    /// A responsibility sentence (or a unit list with notes) read by [`prose`].
+    Prose(prose::Statement),
 }
 
 static CHINESE_COMMA: LazyLock<Regex> = LazyLock::new(|| {
@@ -409,7 +413,24 @@ fn classify(raw: &str) -> (Cell, Vec<Repair>) {
     } else {
         vec![Repair::Traditional(pairs)]
     };
-    if let Some(units) = unit_cell(&simplified) {
+    if let Some(statement) = prose::parse(&simplified) {
+        return (Cell::Prose(statement), repairs);
+    }
+    if let Some(mut units) = unit_cell(&simplified) {
+        // `责任单位：…，各乡镇按职责分工分别负责。`: the label reader keeps the closing words.
+        if let Some((last, role)) = units.pop() {
+            let (name, qualifier) = prose::strip_qualifier(&last);
+            if !units.iter().any(|(n, _)| *n == name) {
+                units.push((name.clone(), role));
+            }
+            if let Some(qualifier) = qualifier {
+                let notes = vec![prose::Note::Qualifier { name, qualifier }];
+                return (
+                    Cell::Prose(prose::Statement::Units { units, notes }),
+                    repairs,
+                );
+            }
+        }
         return (Cell::Units(units), repairs);
     }
     if let Some(c) = SEQ.captures(simplified.trim()) {
@@ -453,8 +474,8 @@ fn classify_row(row: &Row, header_len: Option<usize>) -> ClassifiedRow {
 }
 
 fn preamble_title(rows: &[Row]) -> Option<String> {
-    rows.iter()
-        .rev()
+    let lines: Vec<String> = rows
+        .iter()
         .map(|r| {
             let joined: String = r
                 .cells
@@ -462,10 +483,33 @@ fn preamble_title(rows: &[Row]) -> Option<String> {
                 .map(|c| c.trim())
                 .collect::<Vec<_>>()
                 .join("");
-            ATTACHMENT_LABEL.replace(&joined, "").trim().to_string()
+            let t = ATTACHMENT_LABEL.replace(&joined, "").trim().to_string();
+            normalize::clean_text(&t).0
         })
-        .find(|t| !t.is_empty())
-        .map(|t| normalize::clean_text(&t).0)
+        .filter(|t| !t.is_empty())
+        .collect();
+    shape::document_title(&lines)
+}
+
+/// Rows of one long cell split at their numbering (a body pasted as one line).
+fn split_long_rows(rows: &[Row]) -> Vec<Row> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let filled: Vec<&String> = row.cells.iter().filter(|c| !c.trim().is_empty()).collect();
+        let pieces = match filled.as_slice() {
+            [only] => shape::split_long_line(only),
+            _ => Vec::new(),
+        };
+        if pieces.len() > 1 {
+            out.extend(pieces.into_iter().map(|p| Row {
+                line: row.line,
+                cells: vec![p],
+            }));
+        } else {
+            out.push(row.clone());
+        }
+    }
+    out
 }
 
 pub(crate) fn assemble(rows: &[Row], aliases: &AliasTable) -> Result<ImportOutput, ImportError> {
@@ -473,6 +517,8 @@ pub(crate) fn assemble(rows: &[Row], aliases: &AliasTable) -> Result<ImportOutpu
     if rows.iter().all(Row::is_blank) {
         return Err(ImportError::Empty);
     }
+    let rows = &split_long_rows(rows)[..];
+    let skipped = shape::rows_to_skip(rows);
     let header = rows
         .iter()
         .enumerate()
@@ -493,9 +539,26 @@ pub(crate) fn assemble(rows: &[Row], aliases: &AliasTable) -> Result<ImportOutpu
         }
     };
     let header_len = roles.as_ref().map(Vec::len);
-    let body: Vec<ClassifiedRow> = rows[body_start..]
-        .iter()
-        .filter(|r| !r.is_blank())
+    let mut kept: Vec<&Row> = Vec::new();
+    for (i, r) in rows.iter().enumerate().skip(body_start) {
+        match skipped.iter().find(|(s, _)| *s == i) {
+            Some((_, reason)) => {
+                let text: String = r.cells.iter().map(|c| c.trim()).collect();
+                diags.push(
+                    Diagnostic::new(
+                        Severity::Info,
+                        K::NotAnIndicator,
+                        format!("“{}”是{reason}，不是指标，未导入", head(&text, 40)),
+                    )
+                    .at(r.line),
+                );
+            }
+            None if !r.is_blank() => kept.push(r),
+            None => {}
+        }
+    }
+    let body: Vec<ClassifiedRow> = kept
+        .into_iter()
         .filter(|r| {
             let repeated = header.is_some() && header_roles(r).is_some();
             if repeated {
@@ -620,6 +683,9 @@ fn build_row(b: &mut Builder, row: &ClassifiedRow) {
                     ),
                 }
             }
+            Cell::Prose(statement) => {
+                code_for_repairs = attach_statement(b, leaf.or(b.last_item), statement, raw, line);
+            }
             Cell::Numbered { style, code, rest } => {
                 if Some(pos) == seq_at {
                     let idx = b.open_leaf(code.clone(), line);
@@ -644,6 +710,67 @@ fn build_row(b: &mut Builder, row: &ClassifiedRow) {
         }
         b.report_repairs(repairs, line, code_for_repairs, raw);
     }
+}
+
+/// Attach what a responsibility sentence says to `target` and report its notes.
+fn attach_statement(
+    b: &mut Builder,
+    target: Option<usize>,
+    statement: &prose::Statement,
+    raw: &str,
+    line: u32,
+) -> Option<String> {
+    let code = target.map(|t| b.drafts[t].code.clone());
+    let on = |d: Diagnostic| match &code {
+        Some(c) => d.at(line).on(c.clone()),
+        None => d.at(line),
+    };
+    match statement {
+        prose::Statement::Addressee(text) => {
+            b.diags.push(on(Diagnostic::new(
+                Severity::Info,
+                K::NotAnIndicator,
+                format!("“{text}”是主送单位（称谓行），不作为责任单位"),
+            )));
+            return None;
+        }
+        prose::Statement::Truncated(text) => {
+            b.diags.push(on(Diagnostic::new(
+                Severity::Warning,
+                K::Truncated,
+                format!("“{text}”这句话没有写完，没有写出由谁负责；未猜测责任单位，请对照原件补全"),
+            )));
+            return code;
+        }
+        prose::Statement::Units { units, notes } => {
+            let Some(t) = target else {
+                b.diags.push(on(Diagnostic::new(
+                    Severity::Warning,
+                    K::UnattachedText,
+                    format!("单位“{}”前面没有任何指标，无法归属", raw.trim()),
+                )));
+                return None;
+            };
+            b.drafts[t].units.extend(units.iter().cloned());
+            for note in notes {
+                let prose::Note::Qualifier { name, qualifier } = note;
+                // `等` means the list may go on: a person must complete it.
+                let severity = if qualifier == "等" {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
+                b.diags.push(on(Diagnostic::new(
+                    severity,
+                    K::UnitQualifierRemoved,
+                    format!(
+                        "单位名称后的“{qualifier}”不是单位名称的一部分，已去掉，单位记为“{name}”"
+                    ),
+                )));
+            }
+        }
+    }
+    code
 }
 
 /// Place a plain-text cell: item text, or the continuation of a heading or item that a
@@ -796,6 +923,30 @@ fn finish(
     }
 
     check_leaves(&drafts, &is_leaf, &leaf_units, &mut diags);
+    let leaf_texts: Vec<&str> = drafts
+        .iter()
+        .zip(&is_leaf)
+        .filter(|(_, l)| **l)
+        .map(|(d, _)| d.text.as_str())
+        .collect();
+    if shape::last_item_cut(&leaf_texts)
+        && let Some(last) = drafts.iter().zip(&is_leaf).rev().find(|(_, l)| **l)
+    {
+        let d = last.0;
+        diags.push(
+            Diagnostic::new(
+                Severity::Warning,
+                K::Truncated,
+                format!(
+                    "最后一项（第{}项）止于“{}”，没有结束标点，可能被截断；请对照原件补全",
+                    d.code,
+                    tail(&d.text, 16)
+                ),
+            )
+            .at(d.line)
+            .on(d.code.clone()),
+        );
+    }
 
     // Fold the flat drafts into a tree by depth.
     let mut roots: Vec<Node> = Vec::new();
@@ -833,11 +984,28 @@ fn finish(
                     .on(d.code.clone()),
                 );
             }
+            let (title, weight) = shape::split_weight(&d.text);
+            if let Some(w) = &weight {
+                let unit = match w.unit {
+                    WeightUnit::Percent => "%",
+                    WeightUnit::Points => "分",
+                };
+                diags.push(
+                    Diagnostic::new(
+                        Severity::Info,
+                        K::WeightRead,
+                        format!("“{title}”的分值{}{unit}已记为该指标的权重", w.value),
+                    )
+                    .at(d.line)
+                    .on(d.code.clone()),
+                );
+            }
             Node::Heading(Heading {
                 code: d.code,
-                title: d.text,
+                title,
                 children: Vec::new(),
                 line: Some(d.line),
+                weight,
             })
         };
         stack.push((d.depth, node));

@@ -59,6 +59,16 @@ pub enum DiagnosticKind {
     IndicatorWithoutHeading,
     /// A hand-checked correction from the errata file was applied.
     ErratumApplied,
+    /// Closing words after the last unit (`按职责分工分别负责`, `等`) were taken off its name.
+    UnitQualifierRemoved,
+    /// A sentence or the last item stops mid-way (page cut off, text lost).
+    Truncated,
+    /// A line that is not an indicator (addressee, 基本要求, 附件 caption, signature) was skipped.
+    NotAnIndicator,
+    /// A heading's weight (`占总分值的15%`) was read off its title.
+    WeightRead,
+    /// The document was read through an external tool or converter (pdftotext, LibreOffice).
+    Converted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

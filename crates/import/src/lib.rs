@@ -10,10 +10,18 @@
 //! ```
 
 mod assemble;
+pub mod compare;
 pub mod diagnostic;
+pub mod docx;
 pub mod errata;
 pub mod grid;
+pub mod limits;
 pub mod normalize;
+pub mod pdf;
+pub mod prose;
+mod shape;
+pub mod tools;
+mod xlsx_guard;
 
 use fazhi_domain::Framework;
 use fazhi_domain::unit::{AliasTable, Unit};
@@ -32,6 +40,8 @@ pub enum ImportError {
     Malformed { line: u32, reason: String },
     #[error("{0}")]
     Unreadable(String),
+    #[error(transparent)]
+    TooLarge(#[from] limits::LimitError),
 }
 
 /// Options for one import.
@@ -61,22 +71,60 @@ impl ImportOutput {
     }
 }
 
+/// Longest a LibreOffice conversion of an old .doc may take (its first start is slow).
+pub const LEGACY_CONVERT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Import a table from the bytes of a file. `file_name` only helps pick the format.
 pub fn import_bytes(
     bytes: &[u8],
     file_name: Option<&str>,
     options: &ImportOptions,
 ) -> Result<ImportOutput, ImportError> {
+    limits::check_file_size(bytes.len())?;
     let format = options
         .format
         .unwrap_or_else(|| InputFormat::detect(file_name, bytes));
-    let mut encoding_note = None;
+    let mut source_note = None;
     let rows = match format {
         InputFormat::Xlsx => grid::read_workbook(bytes)?,
+        InputFormat::Docx => docx::read_docx(bytes)?,
+        InputFormat::Pdf => {
+            source_note = Some(Diagnostic::new(
+                Severity::Info,
+                DiagnosticKind::Converted,
+                "PDF 的文字由 pdftotext 提取，按文字在页面上的位置还原表格各列与段落",
+            ));
+            grid::read_text(&pdf::pdf_text(bytes)?)
+        }
+        InputFormat::LegacyWord => {
+            let ext = file_name
+                .and_then(|n| n.rsplit_once('.'))
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_else(|| "doc".into());
+            let docx = tools::convert_to_docx(
+                bytes,
+                &ext,
+                LEGACY_CONVERT_TIMEOUT,
+                docx::MAX_DOCX_BYTES,
+            )
+            .map_err(|e| match e {
+                tools::ToolError::NotInstalled(_) => ImportError::Unreadable(format!(
+                    "这是旧版 Word（.doc）或 WPS（.wps）文件，需先转换：请用 Word 或 WPS 打开后“另存为”.docx 再导入；\
+                     或在服务器上安装 LibreOffice，之后会自动转换（手工转换：soffice --headless --convert-to docx 文件.{ext}）"
+                )),
+                other => ImportError::Unreadable(format!("旧版 Word 文件转换失败：{other}；请用 Word 或 WPS 另存为 .docx 后再导入")),
+            })?;
+            source_note = Some(Diagnostic::new(
+                Severity::Info,
+                DiagnosticKind::Converted,
+                format!("旧版 .{ext} 文件已用 LibreOffice 转换为 .docx 后读取"),
+            ));
+            docx::read_docx(&docx)?
+        }
         text_format => {
             let (text, was_gbk) = grid::decode_text(bytes);
             if was_gbk {
-                encoding_note = Some(Diagnostic::new(
+                source_note = Some(Diagnostic::new(
                     Severity::Info,
                     DiagnosticKind::EncodingConverted,
                     "文件不是UTF-8编码，已按GB18030（GBK）读取",
@@ -84,10 +132,11 @@ pub fn import_bytes(
             }
             if text.contains('\0') {
                 return Err(ImportError::Unreadable(
-                    "文件含有二进制内容，不是文本表格；请上传 .txt/.csv/.tsv 文本或 .xlsx 电子表格"
+                    "文件含有二进制内容，不是文本表格；请上传 .txt/.csv/.tsv 文本、.xlsx 电子表格、Word（.docx）或 PDF"
                         .into(),
                 ));
             }
+            limits::check_text(&text, text_format)?;
             match text_format {
                 InputFormat::Csv => grid::read_delimited(&text, b',')?,
                 InputFormat::Tsv => grid::read_delimited(&text, b'\t')?,
@@ -96,7 +145,7 @@ pub fn import_bytes(
         }
     };
     let mut out = assemble::assemble(&rows, &options.aliases)?;
-    if let Some(note) = encoding_note {
+    if let Some(note) = source_note {
         out.diagnostics.insert(0, note);
     }
     Ok(out)
@@ -104,3 +153,7 @@ pub fn import_bytes(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_formats;
+#[cfg(test)]
+mod tests_prose;

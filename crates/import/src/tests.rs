@@ -509,7 +509,8 @@ fn outline_with_unit_lines_and_lead_and_co_units() {
     assert_eq!(items[2].units, ["县委编办", "县司法局"]);
     assert_eq!(items[2].lead, ["县委编办"]);
     assert_eq!(items[3].units, ["县司法局", "纪委监委"]);
-    assert_eq!(f.title, "各单位：现将分工印发给你们。");
+    // The title is the line naming the document, not the preamble sentence under it.
+    assert_eq!(f.title, "责任分工");
     assert!(out.warnings().next().is_none(), "{:?}", out.diagnostics);
 }
 

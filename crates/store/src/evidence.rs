@@ -17,16 +17,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fazhi_domain::task::TaskStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditEntry, append_audit};
-use crate::entity::{blob, evidence, evidence_review, evidence_version};
+use crate::entity::{blob, evidence, evidence_review, evidence_version, task};
 use crate::error::{StoreError, StoreResult};
 use crate::tasks::{clean_optional_line, clean_text, ensure_editable, touch, writable_task};
-use crate::types::{Actor, EvidenceId, ReviewId, TaskId, UserId, enum_from_str, enum_to_str, now};
+use crate::types::{
+    Actor, EvidenceId, ReviewId, RoundId, TaskId, UnitId, UserId, enum_from_str, enum_to_str, now,
+};
 use crate::{Store, Tx};
 
 /// Longest title, in characters.
@@ -41,6 +43,8 @@ const MAX_CONTENT_TYPE_CHARS: usize = 255;
 const MAX_URL_CHARS: usize = 2048;
 /// Longest review note, in characters.
 const MAX_NOTE_CHARS: usize = 2000;
+/// Ids per `IN (…)` list.
+const ID_CHUNK: usize = 500;
 
 /// Whether an evidence item (or one version) is a file or a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -761,5 +765,42 @@ impl Store {
     /// An evidence item with all versions and reviews, deleted or not.
     pub async fn evidence(&self, id: EvidenceId) -> StoreResult<Evidence> {
         load(self.connection(), id).await
+    }
+
+    /// The evidence (not deleted) of a round's tasks, or of one unit's tasks in it, with
+    /// versions and reviews, in the order added. For outputs that cover a whole round (the
+    /// 佐证材料汇编) without a query per task.
+    pub async fn round_evidence(
+        &self,
+        round: RoundId,
+        unit: Option<UnitId>,
+    ) -> StoreResult<Vec<Evidence>> {
+        let conn = self.connection();
+        let mut tasks = task::Entity::find()
+            .select_only()
+            .column(task::Column::Id)
+            .filter(task::Column::RoundId.eq(round.0));
+        if let Some(u) = unit {
+            tasks = tasks.filter(task::Column::UnitId.eq(u.0));
+        }
+        let task_ids: Vec<i64> = tasks.into_tuple().all(conn).await?;
+        let mut rows = Vec::new();
+        for chunk in task_ids.chunks(ID_CHUNK) {
+            rows.extend(
+                evidence::Entity::find()
+                    .filter(evidence::Column::TaskId.is_in(chunk.iter().copied()))
+                    .filter(evidence::Column::Deleted.eq(false))
+                    .all(conn)
+                    .await?,
+            );
+        }
+        rows.sort_by_key(|e| e.id);
+        let mut out = Vec::with_capacity(rows.len());
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(ID_CHUNK).collect();
+            out.extend(assemble(conn, chunk).await?);
+        }
+        Ok(out)
     }
 }

@@ -203,6 +203,8 @@ impl StoredFramework {
                             title: n.title.clone(),
                             children: go(&n.children, units),
                             line: n.source_line,
+                            // Not stored yet: a weight lives in the imported library only.
+                            weight: None,
                         })
                     }
                 })

@@ -77,6 +77,10 @@ id_type!(
     /// Row id of an evidence review (`evidence_review.id`).
     ReviewId
 );
+id_type!(
+    /// Row id of a background job (`job.id`).
+    JobId
+);
 
 /// Who makes a change; written into the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -41,12 +41,21 @@ document.addEventListener("click", function (e) {
   window.history.back();
 });
 
-// A select that submits its form when changed: data-autosubmit.
-document.addEventListener("change", function (e) {
-  if (e.target.matches("select[data-autosubmit]") && e.target.form) e.target.form.submit();
-});
-
 // A read-only field whose text is selected when focused (for copying): data-select-on-focus.
 document.addEventListener("focusin", function (e) {
   if (e.target.matches("[data-select-on-focus]")) e.target.select();
+});
+
+// A filter that applies as soon as it is chosen: <select data-autosubmit>.
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();
+});
+
+// The 菜单 button on narrow screens opens and closes the navigation.
+document.addEventListener("click", function (e) {
+  var b = e.target.closest("[data-menu]");
+  if (!b) return;
+  var nav = b.closest("nav");
+  var open = nav.classList.toggle("open");
+  b.setAttribute("aria-expanded", open ? "true" : "false");
 });

@@ -93,7 +93,7 @@ fn unreadable_input_fails_with_a_clear_message() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("无法读取文件"), "{}", stderr(&out));
 
-    let out = fazhi(&["import", SEED, "--input-format", "pdf"]);
+    let out = fazhi(&["import", SEED, "--input-format", "odt"]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("不认识的输入格式"),
@@ -110,5 +110,123 @@ fn unreadable_input_fails_with_a_clear_message() {
     let out = fazhi(&["import", SEED, "--errata", bad_errata.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("不再适用"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_file_over_the_import_limit_is_refused_before_it_is_read() {
+    let dir = std::env::temp_dir().join(format!("fazhi-it-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.xlsx");
+    // Sparse: 1 GB claimed, nothing written.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1024 * 1024 * 1024)
+        .unwrap();
+    let out = fazhi(&["import", big.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("超过导入上限"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1024.0 MB"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+const DOCX: &str = "crates/import/tests/fixtures/lanling.docx";
+const PDF: &str = "crates/import/tests/fixtures/lanling.pdf";
+
+/// Indicators (code, text, units, lead) of a `--format json` output.
+fn indicators(json: &Value) -> Vec<Value> {
+    fn go(nodes: &[Value], out: &mut Vec<Value>) {
+        for n in nodes {
+            match n.get("children").and_then(Value::as_array) {
+                Some(children) => go(children, out),
+                None => out.push(serde_json::json!([
+                    n["code"], n["text"], n["units"], n["lead"]
+                ])),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(json["indicators"].as_array().unwrap(), &mut out);
+    out
+}
+
+#[test]
+fn word_and_pdf_files_import_to_the_library() {
+    let library: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::root().join("data/library/lanling.json")).unwrap(),
+    )
+    .unwrap();
+    for file in [DOCX, PDF] {
+        let out = fazhi(&["import", file, "--format", "json"]);
+        assert!(out.status.success(), "{file}: {}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["title"], library["title"], "{file}");
+        assert_eq!(v["units"], library["units"], "{file}");
+        assert_eq!(indicators(&v), indicators(&library), "{file}");
+    }
+    // Forcing the format works on a file without its extension.
+    let dir = std::env::temp_dir().join(format!("fazhi-it-docx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bare = dir.join("table");
+    std::fs::copy(crate::root().join(DOCX), &bare).unwrap();
+    let out = fazhi(&["import", bare.to_str().unwrap(), "--input-format", "docx"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("末级指标（考核项）94 项"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn compare_lists_what_changed_between_editions() {
+    let seed = std::fs::read_to_string(crate::root().join(SEED)).unwrap();
+    let edited: String = seed
+        .lines()
+        .map(|l| {
+            if l.contains("\t4\t对各类证明事项") {
+                l.replace("一律取消", "全部取消")
+            } else if l.contains("\t9\t全面实施行政事业性收费") {
+                l.replace("县财政局 县行政审批服务局", "县行政审批服务局")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = std::env::temp_dir().join(format!("fazhi-it-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let new = dir.join("new.txt");
+    std::fs::write(&new, edited).unwrap();
+    let out = fazhi(&["import", "--compare", SEED, new.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("新增 0 项、删除 0 项、改写 1 项、移动 0 项、责任单位变化 1 项"),
+        "{text}"
+    );
+    assert!(text.contains("[-一律-]{+全部+}"), "{text}");
+    assert!(
+        text.contains(
+            "【责任单位】一/2/第9项：县财政局（牵头）、县行政审批服务局 → 县行政审批服务局（牵头）"
+        ),
+        "{text}"
+    );
+    let out = fazhi(&[
+        "import",
+        "--compare",
+        SEED,
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["changes"].as_array().unwrap().len(), 2);
+    assert_eq!(v["changes"][0]["change"], "reworded");
+    // The same table as Word: the indicators did not change.
+    let out = fazhi(&["import", "--compare", SEED, DOCX]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("两个版本的指标完全相同"),
+        "{}",
+        stdout(&out)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod calendar;
 mod import;
+mod package;
 mod rules;
 #[cfg(target_os = "linux")]
 mod upload;

@@ -594,3 +594,39 @@ pub(crate) mod calendar_feed {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod job {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "job")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub kind: String,
+        pub params_json: String,
+        pub status: String,
+        pub files_done: i64,
+        pub files_total: i64,
+        pub bytes_done: i64,
+        pub bytes_total: i64,
+        pub cancel_requested: bool,
+        pub message: Option<String>,
+        pub result_path: Option<String>,
+        pub result_size: Option<i64>,
+        pub result_sha256: Option<String>,
+        pub result_json: Option<String>,
+        pub created_by_user_id: Option<i64>,
+        pub created_by_name: String,
+        pub unit_id: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub started_at: Option<DateTimeUtc>,
+        pub finished_at: Option<DateTimeUtc>,
+        pub expires_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

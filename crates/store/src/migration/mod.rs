@@ -8,6 +8,7 @@ mod m20261128_000002_accounts;
 mod m20261128_000003_audit_log;
 mod m20261128_000004_work;
 mod m20261128_000005_supervision;
+mod m20261201_000008_jobs;
 mod m20261201_000009_web_hardening;
 
 pub(crate) struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_audit_log::Migration),
             Box::new(m20261128_000004_work::Migration),
             Box::new(m20261128_000005_supervision::Migration),
+            Box::new(m20261201_000008_jobs::Migration),
             Box::new(m20261201_000009_web_hardening::Migration),
         ]
     }

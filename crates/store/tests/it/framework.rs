@@ -41,6 +41,7 @@ async fn migrations_from_empty(db: Db) {
         "supervision_notice",
         "calendar_year",
         "calendar_feed",
+        "job",
         "login_failure",
     ] {
         assert_eq!(count_rows(s, table).await, 0, "{table}");

@@ -7,6 +7,7 @@ mod common;
 mod assignments;
 mod audit;
 mod framework;
+mod jobs;
 mod measures;
 mod sessions;
 mod units;

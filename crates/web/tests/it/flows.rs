@@ -444,3 +444,55 @@ async fn importing_a_new_edition_keeps_the_old_one() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_matrix_is_a_grid_with_headings_short_texts_and_marked_groups() {
+    let app = App::new().await;
+    app.user("boss", fazhi_store::UserRole::Admin, None).await;
+    let mut c = app.login("boss").await;
+    let page = c.get("/matrix").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = &page.text;
+    // One header row; the counts sit inside the unit headers.
+    assert_eq!(html.matches("<thead>").count(), 1);
+    assert_eq!(html.matches("</tr>\n</thead>").count(), 1);
+    assert!(
+        html.contains(r#"title="县司法局：牵头"#),
+        "full unit name on hover"
+    );
+    assert!(
+        html.contains(r#"<span class="uname">司法局</span>"#),
+        "short name shown"
+    );
+    assert!(html.contains(r#"class="unit group""#), "group unit marked");
+    // A heading row above the first indicator of each 二级指标.
+    assert!(html.contains("一、政府职能依法全面履行 ／ 1.行政审批制度改革全面推行"));
+    assert_eq!(html.matches(r#"<tr class="heading">"#).count(), 32);
+    // The indicator column shows the start of the text; the whole text is its title.
+    assert!(html.contains(r#"title="向社会公布本级政府全部行政审批事项清单"#));
+    assert!(html.contains(">向社会公布本级政府全部行政审批事…</a>"));
+    assert!(html.matches(r#"class="mark mark-lead""#).count() > 90);
+}
+
+#[tokio::test]
+async fn word_and_pdf_tables_preview_on_the_import_page() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    let mut admin = app.login("boss").await;
+    let r = admin.get("/admin/import").await;
+    assert!(r.text.contains(".docx"), "{}", r.text);
+    let docx = include_bytes!("../../../import/tests/fixtures/lanling.docx");
+    let pdf = include_bytes!("../../../import/tests/fixtures/lanling.pdf");
+    for (name, bytes) in [("责任分工.docx", &docx[..]), ("责任分工.pdf", &pdf[..])] {
+        let r = admin.upload("/admin/import", name, bytes).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(
+            r.text.contains("<strong>94</strong>末级指标"),
+            "{name}: {}",
+            r.text
+        );
+        assert!(r.text.contains("第35项没有填写责任单位"), "{name}");
+    }
+    // Nothing is stored until a preview is confirmed.
+    assert_eq!(app.store.frameworks().await.unwrap().len(), 1);
+}

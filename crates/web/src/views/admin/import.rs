@@ -116,20 +116,19 @@ pub async fn preview(
         })?
         .into_response());
     };
-    let output =
-        match fazhi_import::import_bytes(&bytes, Some(&file_name), &ImportOptions::default()) {
-            Ok(o) => o,
-            Err(e) => {
-                return Ok(render(&ImportPage {
-                    layout,
-                    csrf: cu.csrf.clone(),
-                    preview: None,
-                    error: Some(format!("“{file_name}”无法导入：{e}")),
-                    max_mb,
-                })?
-                .into_response());
-            }
-        };
+    let output = match import_off_thread(&bytes, &file_name).await? {
+        Ok(o) => o,
+        Err(e) => {
+            return Ok(render(&ImportPage {
+                layout,
+                csrf: cu.csrf.clone(),
+                preview: None,
+                error: Some(format!("“{file_name}”无法导入：{e}")),
+                max_mb,
+            })?
+            .into_response());
+        }
+    };
     let token = random_token()?;
     let dir = state.config.import_dir();
     tokio::fs::create_dir_all(&dir)
@@ -185,7 +184,8 @@ pub async fn confirm(
     let file_name = tokio::fs::read_to_string(&name_path)
         .await
         .unwrap_or_else(|_| "上传文件".into());
-    let output = fazhi_import::import_bytes(&bytes, Some(&file_name), &ImportOptions::default())
+    let output = import_off_thread(&bytes, &file_name)
+        .await?
         .map_err(|e| WebError::BadRequest(format!("“{file_name}”无法导入：{e}")))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let id = state
@@ -218,4 +218,19 @@ pub async fn frameworks(
         layout: Layout::build(&state, &cu).await?,
         versions: state.store.frameworks().await?,
     })
+}
+
+/// Import on a blocking thread: a PDF or old .doc goes through pdftotext or LibreOffice
+/// (up to a minute or two), and a large table takes a while to check: neither may hold up
+/// the server's request threads.
+async fn import_off_thread(
+    bytes: &[u8],
+    file_name: &str,
+) -> Result<Result<ImportOutput, fazhi_import::ImportError>, WebError> {
+    let (bytes, name) = (bytes.to_vec(), file_name.to_string());
+    tokio::task::spawn_blocking(move || {
+        fazhi_import::import_bytes(&bytes, Some(&name), &ImportOptions::default())
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))
 }

@@ -1,0 +1,118 @@
+//! Generates a round for the package benchmark (`scripts/bench-package.sh`): in a data
+//! directory that `fazhi` has initialised, opens a round and adds approved evidence — one
+//! large file of `BIG_MIB` MiB (a recording; above 4 GiB it needs ZIP64) and `SMALL_COUNT`
+//! files of `SMALL_MIB` MiB (photos) spread over the tasks of several units. Content is
+//! pseudo-random (incompressible, distinct per file) and generated chunk by chunk.
+//!
+//! Usage: `bench_round DATA_DIR BIG_MIB SMALL_COUNT SMALL_MIB`
+
+use bytes::Bytes;
+use fazhi_store::{
+    Actor, ActorRole, NewEvidence, NewRound, Store, TaskAction, TaskFilter, Verdict,
+};
+
+const MIB: usize = 1 << 20;
+
+/// xorshift64*: fast, good enough to defeat compression and deduplication.
+fn fill(seed: &mut u64, buf: &mut [u8]) {
+    for chunk in buf.chunks_mut(8) {
+        *seed ^= *seed >> 12;
+        *seed ^= *seed << 25;
+        *seed ^= *seed >> 27;
+        let v = seed.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+}
+
+fn content(
+    seed: u64,
+    mib: usize,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::unfold((seed | 1, 0usize), move |(mut s, done)| async move {
+        if done >= mib {
+            return None;
+        }
+        let mut buf = vec![0u8; MIB];
+        fill(&mut s, &mut buf);
+        Some((Ok(Bytes::from(buf)), (s, done + 1)))
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, dir, big, count, small] = args.as_slice() else {
+        return Err("用法：bench_round DATA_DIR BIG_MIB SMALL_COUNT SMALL_MIB".into());
+    };
+    let (big, count, small): (usize, usize, usize) = (big.parse()?, count.parse()?, small.parse()?);
+    let dir = std::path::Path::new(dir);
+    let store = Store::connect(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("fazhi.sqlite").display()
+    ))
+    .await?;
+    let files = fazhi_files::FileStore::local(dir.join("files"))?;
+    let office = Actor::system();
+    store
+        .open_round(
+            NewRound {
+                name: "2026年度".into(),
+                starts_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).ok_or("date")?,
+                ends_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).ok_or("date")?,
+                framework_id: None,
+                due_on: None,
+                copy_from: None,
+            },
+            &office,
+        )
+        .await?;
+    let mut tasks = Vec::new();
+    for unit in ["县行政审批服务局", "县司法局", "县公安局", "县市场监管局"] {
+        let Some(id) = store.find_unit(unit).await? else {
+            continue;
+        };
+        for t in store
+            .tasks(&TaskFilter {
+                unit: Some(id),
+                ..Default::default()
+            })
+            .await?
+        {
+            store
+                .transition(t.id, &TaskAction::Sign, ActorRole::ResponsibleUnit, &office)
+                .await?;
+            tasks.push(t.id);
+        }
+    }
+    let mut items = vec![("执法全过程记录视频", "video.mp4", big)];
+    items.extend((0..count).map(|_| ("现场检查照片", "photo.jpg", small)));
+    for (i, (title, name, mib)) in items.into_iter().enumerate() {
+        let blob = files
+            .put_stream(
+                content(0x9E37_79B9_7F4A_7C15 ^ ((i as u64 + 1) << 1), mib),
+                u64::MAX,
+            )
+            .await?;
+        store
+            .put_blob(&blob.sha256, blob.size, blob.content_type)
+            .await?;
+        let task = tasks[i % tasks.len()];
+        let id = store
+            .add_file_evidence(
+                task,
+                NewEvidence {
+                    title: format!("{title}{i:04}"),
+                    ..Default::default()
+                },
+                &blob.sha256,
+                Some(name),
+                &office,
+            )
+            .await?;
+        store
+            .review_evidence(id, Verdict::Ok, None, &office)
+            .await?;
+    }
+    store.close().await?;
+    Ok(())
+}
