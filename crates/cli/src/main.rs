@@ -31,6 +31,8 @@ enum Command {
     Audit(serve_cmd::AuditArgs),
     /// 节假日与工作日：years、add（录入一年的安排）、workdays（工作日计算）
     Calendar(calendar_cmd::CalendarArgs),
+    /// 清理：过期会话、过期的登录失败记录、一天前的导入预览、无材料引用的上传文件（服务运行时每15分钟自动执行）
+    Gc(serve_cmd::GcArgs),
     /// 佐证材料汇编：build 生成（按指标体系分文件夹的压缩包）、verify 核验
     Package(package_cmd::PackageArgs),
 }
@@ -76,6 +78,9 @@ fn main() -> ExitCode {
             }),
         Command::User(args) => runtime()
             .and_then(|rt| rt.block_on(serve_cmd::user(&args)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Gc(args) => runtime()
+            .and_then(|rt| rt.block_on(serve_cmd::gc(&args)))
             .map(|()| ExitCode::SUCCESS),
         Command::Calendar(args) => runtime()
             .and_then(|rt| rt.block_on(calendar_cmd::run(&args)))

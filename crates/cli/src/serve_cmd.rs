@@ -18,7 +18,7 @@ pub struct DataArgs {
     /// 数据库地址，如 sqlite://fazhi.sqlite 或 postgres://user@host/db；默认为数据目录下的 SQLite 文件
     #[arg(long, env = "FAZHI_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
-    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、max_import_mb、max_upload_mb、warn_workdays）
+    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、public_url、trusted_proxy_header、max_import_mb、max_upload_mb、warn_workdays）
     #[arg(long, env = "FAZHI_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
@@ -44,6 +44,10 @@ struct FileConfig {
     max_upload_mb: Option<u64>,
     /// Working days before a due date at which the light turns yellow (default 3).
     warn_workdays: Option<u32>,
+    /// The address users reach the platform at, e.g. `https://fazhi.example.gov.cn`.
+    public_url: Option<String>,
+    /// Behind a reverse proxy: the header carrying the client address (`X-Forwarded-For`).
+    trusted_proxy_header: Option<String>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -86,7 +90,30 @@ pub(crate) fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Conf
     if let Some(n) = file.warn_workdays {
         config.warn_workdays = n;
     }
+    if let Some(u) = file.public_url {
+        let trimmed = u.trim().trim_end_matches('/').to_string();
+        let parsed = url::Url::parse(&trimmed)
+            .ok()
+            .filter(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+        if parsed.is_none() {
+            bail!("配置项 public_url “{u}” 不是有效的网址，应写成 https://fazhi.example.gov.cn");
+        }
+        config.public_url = Some(trimmed);
+    }
+    if let Some(h) = file.trusted_proxy_header {
+        let h = h.trim().to_string();
+        if axum_header_name_ok(&h) {
+            config.trusted_proxy_header = Some(h);
+        } else {
+            bail!("配置项 trusted_proxy_header “{h}” 不是有效的请求头名称，例如 X-Forwarded-For");
+        }
+    }
     Ok((config, url))
+}
+
+/// An HTTP header name: letters, digits and `-` (what proxies use).
+fn axum_header_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Hide a password in a database URL before printing it.
@@ -289,6 +316,8 @@ pub async fn user(args: &UserArgs) -> Result<()> {
             store
                 .set_password_hash(u.id, &password::hash(&first)?, true, &cli_actor())
                 .await?;
+            store.end_user_sessions(u.id, None).await?;
+            store.revoke_user_tokens(u.id, &cli_actor()).await?;
             println!("{username} 的新初始密码：{first}（下次登录须修改）");
         }
         UserCommand::Disable { username, enable } => {
@@ -297,9 +326,36 @@ pub async fn user(args: &UserArgs) -> Result<()> {
                 .await?
                 .with_context(|| format!("没有用户 {username}"))?;
             store.set_disabled(u.id, !enable, &cli_actor()).await?;
+            if !enable {
+                store.end_user_sessions(u.id, None).await?;
+                store.revoke_user_tokens(u.id, &cli_actor()).await?;
+            }
             println!("{username} 已{}", if *enable { "启用" } else { "停用" });
         }
     }
+    store.close().await.ok();
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct GcArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `fazhi gc`: the server's periodic clean-up, once, now.
+pub async fn gc(args: &GcArgs) -> Result<()> {
+    let (store, config, _) = open(&args.data, None).await?;
+    let files = fazhi_files::FileStore::new(&fazhi_files::FileStoreConfig::local_default(
+        &config.data_dir,
+    ))
+    .context("无法打开文件存储")?;
+    let state = AppState::new(store.clone(), files, config);
+    let s = fazhi_web::sweep(&state).await.context("清理失败")?;
+    println!(
+        "已清理：过期会话 {} 个，过期的登录失败记录 {} 条，一天前的导入预览 {} 个，一天前上传且无材料引用的文件 {} 个",
+        s.sessions, s.login_failures, s.previews, s.blobs
+    );
     store.close().await.ok();
     Ok(())
 }

@@ -442,6 +442,20 @@ impl FileStore {
             .boxed()
     }
 
+    /// Every stored file as `(sha256, last modified)`, for garbage collection by age.
+    pub fn list_blob_ages(
+        &self,
+    ) -> BoxStream<'static, Result<(String, chrono::DateTime<chrono::Utc>), FileError>> {
+        self.store
+            .list(Some(&Path::from(BLOB_PREFIX)))
+            .try_filter_map(|meta| async move {
+                let name = meta.location.filename().unwrap_or_default();
+                Ok(is_sha256_hex(name).then(|| (name.to_string(), meta.last_modified)))
+            })
+            .map_err(FileError::from)
+            .boxed()
+    }
+
     /// Removes temporary objects older than `older_than` (uploads cut short by a crash or a
     /// lost clean-up) and returns how many went. The server calls this at start; with several
     /// servers on one bucket, pass an age longer than any upload takes.

@@ -21,6 +21,7 @@ pub enum AuditAction {
     UserDisable,
     UserEnable,
     UserLogin,
+    UserLoginFailed,
     UserSetPassword,
     ApiTokenCreate,
     ApiTokenRevoke,
@@ -50,6 +51,12 @@ pub enum AuditAction {
     NoticeAcknowledge,
     CalendarSetYear,
     FeedRenew,
+    PackageRequest,
+    PackageBuild,
+    PackageFail,
+    PackageCancel,
+    PackageDownload,
+    PackageExpire,
 }
 
 fazhi_domain::string_enum!(AuditAction, "操作类型", {
@@ -69,6 +76,7 @@ fazhi_domain::string_enum!(AuditAction, "操作类型", {
     UserDisable => "user.disable",
     UserEnable => "user.enable",
     UserLogin => "user.login",
+    UserLoginFailed => "user.login_failed",
     UserSetPassword => "user.set_password",
     ApiTokenCreate => "api_token.create",
     ApiTokenRevoke => "api_token.revoke",
@@ -98,6 +106,12 @@ fazhi_domain::string_enum!(AuditAction, "操作类型", {
     NoticeAcknowledge => "notice.acknowledge",
     CalendarSetYear => "calendar.set_year",
     FeedRenew => "feed.renew",
+    PackageRequest => "package.request",
+    PackageBuild => "package.build",
+    PackageFail => "package.fail",
+    PackageCancel => "package.cancel",
+    PackageDownload => "package.download",
+    PackageExpire => "package.expire",
 });
 
 impl AuditAction {
@@ -120,6 +134,7 @@ impl AuditAction {
             AuditAction::UserDisable => "停用用户",
             AuditAction::UserEnable => "启用用户",
             AuditAction::UserLogin => "登录",
+            AuditAction::UserLoginFailed => "登录失败",
             AuditAction::UserSetPassword => "设置密码",
             AuditAction::ApiTokenCreate => "创建接口令牌",
             AuditAction::ApiTokenRevoke => "撤销接口令牌",
@@ -149,6 +164,12 @@ impl AuditAction {
             AuditAction::NoticeAcknowledge => "签收督办单",
             AuditAction::CalendarSetYear => "录入节假日安排",
             AuditAction::FeedRenew => "重置日历订阅",
+            AuditAction::PackageRequest => "申请生成佐证材料汇编",
+            AuditAction::PackageBuild => "生成佐证材料汇编",
+            AuditAction::PackageFail => "佐证材料汇编生成失败",
+            AuditAction::PackageCancel => "取消生成佐证材料汇编",
+            AuditAction::PackageDownload => "下载佐证材料汇编",
+            AuditAction::PackageExpire => "删除过期的佐证材料汇编",
         }
     }
 }

@@ -55,6 +55,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod audit_action;
+mod blob_gc;
 pub mod calendar_years;
 mod entity;
 pub mod error;
@@ -65,6 +66,7 @@ mod guard;
 pub mod inbox;
 pub mod jobs;
 mod lights;
+pub mod login_limits;
 pub mod measures;
 mod migration;
 pub mod reports;
@@ -103,12 +105,13 @@ pub use framework::{
 };
 pub use inbox::{Inbox, InboxCounts};
 pub use jobs::{Job, JobFilter, JobProgress, JobResult, JobStatus, NewJob};
+pub use login_limits::{FailedLogin, FailureCount};
 pub use measures::{
     NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,
 };
 pub use reports::{NewReport, ProgressReport};
 pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
-pub use sessions::ApiToken;
+pub use sessions::{ApiToken, DEFAULT_TOKEN_DAYS};
 pub use supervision::Notice;
 pub use tasks::{TaskDetail, TaskEvent, TaskFilter, TaskSummary};
 pub use types::{

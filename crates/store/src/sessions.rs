@@ -26,6 +26,19 @@ pub struct ApiToken {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// After this the token is refused.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it may change things (POST, PUT, DELETE…); read-only otherwise.
+    pub can_write: bool,
+}
+
+/// Lifetime of a token created before tokens had an expiry, counted from its creation.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+
+impl ApiToken {
+    pub fn expired(&self) -> bool {
+        self.expires_at <= now()
+    }
 }
 
 impl From<api_token::Model> for ApiToken {
@@ -36,6 +49,10 @@ impl From<api_token::Model> for ApiToken {
             name: m.name,
             created_at: m.created_at,
             last_used_at: m.last_used_at,
+            expires_at: m
+                .expires_at
+                .unwrap_or(m.created_at + chrono::Duration::days(DEFAULT_TOKEN_DAYS)),
+            can_write: m.can_write,
         }
     }
 }
@@ -60,6 +77,7 @@ impl Store {
             id: Set(id.to_string()),
             data: Set(data.to_vec()),
             expiry_date: Set(expiry),
+            user_id: Set(None),
         }
         .insert(self.connection())
         .await
@@ -67,10 +85,12 @@ impl Store {
         Ok(())
     }
 
-    /// Inserts or replaces a session.
+    /// Inserts or replaces a session; `user` is who is logged in with it, so that
+    /// [`Store::end_user_sessions`] can find it.
     pub async fn session_save(
         &self,
         id: &str,
+        user: Option<UserId>,
         data: &[u8],
         expiry: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -78,10 +98,15 @@ impl Store {
             id: Set(id.to_string()),
             data: Set(data.to_vec()),
             expiry_date: Set(expiry),
+            user_id: Set(user.map(|u| u.0)),
         })
         .on_conflict(
             OnConflict::column(session::Column::Id)
-                .update_columns([session::Column::Data, session::Column::ExpiryDate])
+                .update_columns([
+                    session::Column::Data,
+                    session::Column::ExpiryDate,
+                    session::Column::UserId,
+                ])
                 .to_owned(),
         )
         .exec_without_returning(self.connection())
@@ -105,6 +130,45 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of `user` but `keep` (the one changing its password); returns
+    /// how many ended.
+    pub async fn end_user_sessions(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
+        let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user.0));
+        if let Some(keep) = keep {
+            q = q.filter(session::Column::Id.ne(keep.to_string()));
+        }
+        Ok(q.exec(self.connection()).await?.rows_affected)
+    }
+
+    /// Revokes every API token of `user` (password changed or reset, account disabled),
+    /// each recorded; returns how many.
+    pub async fn revoke_user_tokens(&self, user: UserId, actor: &Actor) -> StoreResult<u64> {
+        let tx = self.begin().await?;
+        let conn = tx.connection();
+        let rows = api_token::Entity::find()
+            .filter(api_token::Column::UserId.eq(user.0))
+            .all(conn)
+            .await?;
+        let n = rows.len() as u64;
+        for row in rows {
+            let before = ApiToken::from(row.clone());
+            row.delete(conn).await?;
+            append_audit(
+                &tx,
+                AuditEntry::new(
+                    actor,
+                    "api_token.revoke",
+                    "api_token",
+                    Some(before.id.to_string()),
+                )
+                .before(&before),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Deletes expired sessions; returns how many.
     pub async fn session_delete_expired(&self) -> StoreResult<u64> {
         Ok(session::Entity::delete_many()
@@ -114,15 +178,21 @@ impl Store {
             .rows_affected)
     }
 
-    /// Registers a token for `user` by the SHA-256 (hex) of its secret.
+    /// Registers a token for `user` by the SHA-256 (hex) of its secret, valid until
+    /// `expires_at`, read-only unless `can_write`.
     pub async fn create_api_token(
         &self,
         user: UserId,
         name: &str,
         token_sha256: &str,
+        expires_at: DateTime<Utc>,
+        can_write: bool,
         actor: &Actor,
     ) -> StoreResult<TokenId> {
         check_sha256(token_sha256)?;
+        if expires_at <= now() {
+            return Err(StoreError::invalid("令牌的有效期必须在今天之后"));
+        }
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::invalid("令牌名称不能为空"));
@@ -139,6 +209,8 @@ impl Store {
             token_sha256: Set(token_sha256.to_ascii_lowercase()),
             created_at: Set(now()),
             last_used_at: Set(None),
+            expires_at: Set(Some(expires_at)),
+            can_write: Set(can_write),
             ..Default::default()
         }
         .insert(conn)

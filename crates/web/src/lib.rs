@@ -5,7 +5,9 @@ pub mod access;
 pub mod api;
 mod cache;
 pub mod error;
+mod housekeeping;
 mod http_range;
+pub mod login_limits;
 pub mod password;
 pub mod session;
 mod static_files;
@@ -14,7 +16,6 @@ pub mod views;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -26,7 +27,7 @@ use fazhi_store::{Actor, NewUser, Store, UserRole};
 use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::password::LoginLimiter;
+use crate::login_limits::LoginLimits;
 
 /// The county library shipped with the platform, loaded on first start.
 pub const DEFAULT_LIBRARY: &str = include_str!("../../../data/library/lanling.json");
@@ -45,6 +46,12 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Working days before a due date at which a task's light turns yellow (逾期预警).
     pub warn_workdays: u32,
+    /// The address users reach the platform at (`https://fazhi.example.gov.cn`), for links
+    /// handed out (calendar feeds); `None`: from the request's Host header.
+    pub public_url: Option<String>,
+    /// Behind a reverse proxy: the header it puts the client address in (e.g.
+    /// `X-Forwarded-For`; its right-most address is used). Without it, the peer address.
+    pub trusted_proxy_header: Option<String>,
 }
 
 impl Config {
@@ -56,7 +63,18 @@ impl Config {
             max_import_bytes: 20 * 1024 * 1024,
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             warn_workdays: fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
+            public_url: None,
+            trusted_proxy_header: None,
         }
+    }
+
+    /// Cookies carry `Secure` when asked, or when the public address is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
     }
 
     pub fn import_dir(&self) -> PathBuf {
@@ -69,7 +87,7 @@ pub struct AppState {
     pub store: Store,
     pub files: fazhi_files::FileStore,
     pub config: Arc<Config>,
-    pub limiter: Arc<LoginLimiter>,
+    pub limiter: Arc<LoginLimits>,
     cache: Arc<cache::ReadCache>,
 }
 
@@ -79,8 +97,7 @@ impl AppState {
             store,
             files,
             config: Arc::new(config),
-            // Five wrong passwords per name and address in 15 minutes.
-            limiter: Arc::new(LoginLimiter::new(5, Duration::from_secs(15 * 60))),
+            limiter: Arc::new(LoginLimits::default()),
             cache: Arc::default(),
         }
     }
@@ -128,6 +145,9 @@ pub async fn bootstrap(store: &Store) -> Result<Option<InitialAdmin>, error::Web
         password,
     }))
 }
+
+/// The policy of every page (see [`router`]).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn router(state: AppState) -> Router {
     use views::{
@@ -275,6 +295,12 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // Pages load scripts and styles from this site only: an injected <script> or
+        // inline handler does not run. (Downloads set their own, stricter policy.)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
@@ -297,14 +323,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until SIGINT or SIGTERM, then finish the requests in flight.
+/// Serve until SIGINT or SIGTERM, then finish the requests in flight. Housekeeping
+/// (expired sessions, old login failures, import previews, unreferenced files) runs
+/// meanwhile every [`housekeeping::INTERVAL`].
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+    let chores = housekeeping::spawn(state.clone());
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    // The peer address feeds the login limits (see `login_limits::client_addr`).
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    chores.abort();
+    result
 }
+
+pub use housekeeping::{Swept, sweep};
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -1,9 +1,5 @@
 //! Passwords: Argon2id hashes (PHC strings), the password rule, generated first
-//! passwords, and a limiter against guessing.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! passwords (the limits on guessing are in `login_limits`).
 
 use argon2::password_hash::PasswordVerifier;
 use argon2::{Argon2, PasswordHasher};
@@ -66,70 +62,36 @@ pub fn check_rule(password: &str) -> Result<(), WebError> {
 
 /// A first password to hand to a new user: three groups of four lower-case letters and
 /// digits without look-alikes (`k7mq-2xzp-9hta`), easy to read out over the phone; the
-/// user must change it at first login.
+/// user must change it at first login. Every character is drawn uniformly from the
+/// alphabet (about 59 bits); a draw without a letter or a digit is drawn again.
 pub fn generate() -> Result<String, WebError> {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::internal(format!("随机数不可用：{e}")))?;
-    let mut chars: Vec<char> = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    // Guarantee the rule: a digit and a letter in fixed places.
-    chars[1] = '7';
-    chars[6] = 'k';
-    let groups: Vec<String> = chars.chunks(4).map(|c| c.iter().collect()).collect();
-    Ok(groups.join("-"))
+    loop {
+        let chars = (0..12)
+            .map(|_| uniform_char(GENERATED_ALPHABET))
+            .collect::<Result<Vec<char>, WebError>>()?;
+        let letter = chars.iter().any(char::is_ascii_alphabetic);
+        let digit = chars.iter().any(char::is_ascii_digit);
+        if letter && digit {
+            let groups: Vec<String> = chars.chunks(4).map(|c| c.iter().collect()).collect();
+            return Ok(groups.join("-"));
+        }
+    }
 }
 
-/// Counts failed logins per key (user name and client) in a sliding window.
-pub struct LoginLimiter {
-    window: Duration,
-    max_failures: usize,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
+const GENERATED_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
-impl LoginLimiter {
-    pub fn new(max_failures: usize, window: Duration) -> Self {
-        LoginLimiter {
-            window,
-            max_failures,
-            failures: Mutex::new(HashMap::new()),
+/// One character of `alphabet`, each equally likely: random bytes at or above the largest
+/// multiple of its length are thrown away (a plain `% len` would favour the first ones).
+fn uniform_char(alphabet: &[u8]) -> Result<char, WebError> {
+    let len = alphabet.len();
+    let limit = 256 - 256 % len;
+    loop {
+        let mut byte = [0u8; 1];
+        getrandom::fill(&mut byte).map_err(|e| WebError::internal(format!("随机数不可用：{e}")))?;
+        let b = usize::from(byte[0]);
+        if b < limit {
+            return Ok(char::from(alphabet[b % len]));
         }
-    }
-
-    fn recent(&self, key: &str) -> usize {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let entry = map.entry(key.to_string()).or_default();
-        entry.retain(|t| now.duration_since(*t) < self.window);
-        entry.len()
-    }
-
-    /// Err when the key has used up its attempts.
-    pub fn check(&self, key: &str) -> Result<(), WebError> {
-        if self.recent(key) >= self.max_failures {
-            return Err(WebError::TooManyRequests(format!(
-                "登录失败次数过多，请{}分钟后再试",
-                self.window.as_secs().div_ceil(60)
-            )));
-        }
-        Ok(())
-    }
-
-    pub fn fail(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(key.to_string()).or_default().push(Instant::now());
-        // Keep the map from growing without bound under a spray of names.
-        if map.len() > 10_000 {
-            let now = Instant::now();
-            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
-        }
-    }
-
-    pub fn succeed(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(key);
     }
 }
 
@@ -162,16 +124,27 @@ mod tests {
         assert!(check_rule("12345678901").is_err());
     }
 
+    /// Every position takes every character of the alphabet (the old generator fixed
+    /// positions 1 and 6), and no character is far from its fair share.
     #[test]
-    fn limiter_blocks_after_max_failures_and_resets_on_success() {
-        let l = LoginLimiter::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            l.check("u").unwrap();
-            l.fail("u");
+    fn generated_characters_are_uniform_in_every_position() {
+        let mut counts = vec![std::collections::HashMap::<char, usize>::new(); 12];
+        let draws = 3000;
+        for _ in 0..draws {
+            let p: Vec<char> = generate().unwrap().chars().filter(|c| *c != '-').collect();
+            for (i, c) in p.into_iter().enumerate() {
+                *counts[i].entry(c).or_default() += 1;
+            }
         }
-        assert!(matches!(l.check("u"), Err(WebError::TooManyRequests(_))));
-        l.check("other").unwrap();
-        l.succeed("u");
-        l.check("u").unwrap();
+        let fair = draws / GENERATED_ALPHABET.len();
+        for (i, pos) in counts.iter().enumerate() {
+            assert_eq!(pos.len(), GENERATED_ALPHABET.len(), "position {i}: {pos:?}");
+            for (c, n) in pos {
+                assert!(
+                    *n > fair / 3 && *n < fair * 3,
+                    "position {i}, {c}: {n} of {draws}"
+                );
+            }
+        }
     }
 }

@@ -4,8 +4,12 @@
 //! keeps only its SHA-256, so a copy of the database holds no live session. Each session
 //! carries a CSRF token that every state-changing request must present (form field
 //! `_csrf`, header `X-CSRF-Token` — htmx sends it — or, for file uploads, the query
-//! parameter `_csrf`). API clients authenticate with `Authorization: Bearer <token>`
-//! and are not subject to CSRF because they send no cookie.
+//! parameter `_csrf`). The login form has no session yet: its token is a double-submit
+//! cookie ([`LOGIN_CSRF_COOKIE`]), so an anonymous visitor stores nothing.
+//!
+//! API clients authenticate with `Authorization: Bearer <token>` on `/api/*` only (a
+//! token on a page counts as not logged in); they are not subject to CSRF because they
+//! send no cookie. A read-only token may only read; an expired one is refused.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, OriginalUri, Request, State};
@@ -22,8 +26,12 @@ use crate::AppState;
 use crate::error::WebError;
 
 pub const COOKIE: &str = "fazhi_session";
+/// The login form's CSRF token, compared with the form field (double submit).
+pub const LOGIN_CSRF_COOKIE: &str = "fazhi_login_csrf";
 /// Idle lifetime of a session.
 const IDLE_HOURS: i64 = 8;
+/// Lifetime of a session however busy: a stolen cookie does not live for ever.
+const ABSOLUTE_DAYS: i64 = 7;
 /// Largest form body the CSRF check buffers (uploads are multipart and not buffered).
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
@@ -40,6 +48,10 @@ pub struct SessionData {
     /// When the expiry was last pushed forward.
     #[serde(default)]
     pub renewed: Option<DateTime<Utc>>,
+    /// When the session started (absolute lifetime); sessions from before this field
+    /// count from their next use.
+    #[serde(default)]
+    pub created: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +68,13 @@ pub struct Auth {
     pub session: Option<Session>,
     pub user: Option<User>,
     pub via_token: bool,
+}
+
+/// The CSRF token a request must present: the session's, or on the login form the
+/// double-submit cookie's.
+fn login_csrf(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// 32 random bytes as hex.
@@ -90,6 +109,30 @@ pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// The login form's CSRF cookie (see [`LOGIN_CSRF_COOKIE`]).
+pub fn login_csrf_cookie(token: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let value = format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Lax; Max-Age=7200{secure}"
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The login CSRF token a request carries, or a new one with the cookie to set.
+pub fn login_csrf_token(
+    headers: &HeaderMap,
+    secure: bool,
+) -> Result<(String, Option<HeaderValue>), WebError> {
+    match login_csrf(headers) {
+        Some(t) => Ok((t, None)),
+        None => {
+            let t = random_token()?;
+            let cookie = login_csrf_cookie(&t, secure);
+            Ok((t, Some(cookie)))
+        }
+    }
+}
+
 pub fn clear_cookie() -> HeaderValue {
     HeaderValue::from_static("fazhi_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
 }
@@ -108,6 +151,7 @@ impl AppState {
             flash: None,
             flash_warn: None,
             renewed: Some(Utc::now()),
+            created: Some(Utc::now()),
         };
         let session = Session {
             key: sha256_hex(&token),
@@ -121,7 +165,7 @@ impl AppState {
     pub async fn save_session(&self, session: &Session) -> Result<(), WebError> {
         let bytes = serde_json::to_vec(&session.data).map_err(WebError::internal)?;
         self.store
-            .session_save(&session.key, &bytes, session.expiry)
+            .session_save(&session.key, session.data.user_id, &bytes, session.expiry)
             .await?;
         Ok(())
     }
@@ -147,18 +191,26 @@ async fn load_session(state: &AppState, headers: &HeaderMap) -> Result<Option<Se
         return Ok(None);
     };
     let now = Utc::now();
+    let created = data.created.unwrap_or(now);
+    let end = created + Duration::days(ABSOLUTE_DAYS);
+    if end <= now {
+        state.store.session_delete(&key).await?;
+        return Ok(None);
+    }
     let mut session = Session {
         key,
         data,
-        expiry: now + Duration::hours(IDLE_HOURS),
+        expiry: (now + Duration::hours(IDLE_HOURS)).min(end),
     };
     // Sliding expiry without a write on every request: push it forward once an hour.
-    if session
-        .data
-        .renewed
-        .is_none_or(|t| now - t > Duration::hours(1))
+    if session.data.created.is_none()
+        || session
+            .data
+            .renewed
+            .is_none_or(|t| now - t > Duration::hours(1))
     {
         session.data.renewed = Some(now);
+        session.data.created = Some(created);
         state.save_session(&session).await?;
     }
     Ok(Some(session))
@@ -192,14 +244,25 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         return next.run(req).await;
     }
     let mut auth = Auth::default();
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let Some(token) = bearer(req.headers()) {
-        match state.store.user_by_api_token(&sha256_hex(token)).await {
-            Ok(Some((_, user))) if !user.disabled => {
-                auth.user = Some(user);
-                auth.via_token = true;
+        // Tokens are for the API; on a page a token counts as not logged in (its holder
+        // would otherwise skip the page's CSRF protection).
+        if is_api(&path) {
+            match state.store.user_by_api_token(&sha256_hex(token)).await {
+                Ok(Some((token, user))) if !user.disabled && !token.expired() => {
+                    if unsafe_method && !token.can_write {
+                        return deny(
+                            &path,
+                            WebError::Forbidden("该接口令牌只读，不能修改数据".into()),
+                        );
+                    }
+                    auth.user = Some(user);
+                    auth.via_token = true;
+                }
+                Ok(_) => return deny(&path, WebError::Unauthenticated),
+                Err(e) => return deny(&path, e.into()),
             }
-            Ok(_) => return deny(&path, WebError::Unauthenticated),
-            Err(e) => return deny(&path, e.into()),
         }
     } else {
         match load_session(&state, req.headers()).await {
@@ -218,9 +281,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         }
     }
 
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !auth.via_token {
-        match check_csrf(req, &auth).await {
+        match check_csrf(req, &auth, &path).await {
             Ok(r) => req = r,
             Err(e) => return deny(&path, e),
         }
@@ -231,7 +293,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 
 /// Reject cross-site requests and requests without the session's CSRF token. Returns
 /// the request (its form body put back) when it passes.
-async fn check_csrf(req: Request, auth: &Auth) -> Result<Request, WebError> {
+async fn check_csrf(req: Request, auth: &Auth, path: &str) -> Result<Request, WebError> {
     let expired = || WebError::Forbidden("页面已过期或来源不明，请刷新页面后重试".into());
     // Browsers say where a request comes from; anything but our own pages is refused.
     if let Some(site) = req
@@ -242,10 +304,12 @@ async fn check_csrf(req: Request, auth: &Auth) -> Result<Request, WebError> {
     {
         return Err(expired());
     }
-    let Some(session) = &auth.session else {
-        return Err(expired());
+    let expected = match &auth.session {
+        Some(session) => session.data.csrf.clone(),
+        None if path == "/login" => login_csrf(req.headers()).ok_or_else(expired)?,
+        None => return Err(expired()),
     };
-    let expected = session.data.csrf.as_str();
+    let expected = expected.as_str();
     let presented_header = req
         .headers()
         .get("x-csrf-token")
@@ -258,39 +322,70 @@ async fn check_csrf(req: Request, auth: &Auth) -> Result<Request, WebError> {
             .find(|(k, _)| k == "_csrf")
             .map(|(_, v)| v)
     });
-    if let Some(token) = presented_header.or(presented_query) {
-        return if constant_time_eq(&token, expected) {
-            Ok(req)
-        } else {
-            Err(expired())
-        };
-    }
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let presented = presented_header.or(presented_query);
+    if let Some(token) = &presented
+        && !constant_time_eq(token, expected)
+    {
         return Err(expired());
+    }
+    if !is_form {
+        return if presented.is_some() {
+            Ok(req)
+        } else {
+            Err(expired())
+        };
     }
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, MAX_FORM_BYTES)
         .await
         .map_err(|_| WebError::BadRequest("表单内容过大".into()))?;
-    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-        .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == "_csrf")
-                .map(|(_, v)| v)
-        });
-    match token {
-        Some(t) if constant_time_eq(&t, expected) => {
-            Ok(Request::from_parts(parts, Body::from(bytes)))
+    // The form decoder would turn bytes that are not UTF-8 into "�" and store that.
+    check_form_utf8(&bytes)?;
+    if presented.is_none() {
+        let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == "_csrf")
+                    .map(|(_, v)| v)
+            });
+        if !token.is_some_and(|t| constant_time_eq(&t, expected)) {
+            return Err(expired());
         }
-        _ => Err(expired()),
     }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Err when a field name or value of a urlencoded form is not UTF-8 once decoded.
+pub(crate) fn check_form_utf8(body: &[u8]) -> Result<(), WebError> {
+    let plus_as_space: Vec<u8> = body
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    for part in plus_as_space.split(|b| *b == b'&') {
+        let mut pieces = part.splitn(2, |b| *b == b'=');
+        let name = pieces.next().unwrap_or_default();
+        let value = pieces.next().unwrap_or_default();
+        let name_ok = percent_encoding::percent_decode(name).decode_utf8().is_ok();
+        if !name_ok
+            || percent_encoding::percent_decode(value)
+                .decode_utf8()
+                .is_err()
+        {
+            let field = String::from_utf8_lossy(name);
+            return Err(WebError::BadRequest(format!(
+                "表单字段“{}”含有无法识别的字符（不是UTF-8编码的文字），请重新输入后再提交",
+                field.chars().take(40).collect::<String>()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -332,8 +427,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             );
             return Err(Redirect::to(&format!("/login?next={next}")).into_response());
         };
-        if user.must_change_password && !auth.via_token && path != "/password" && path != "/logout"
-        {
+        // Token users too: the API answers 403 until the first password is changed.
+        if user.must_change_password && path != "/password" && path != "/logout" {
             if is_api(&path) {
                 return Err(WebError::Forbidden("请先修改初始密码".into()).into_api_response());
             }

@@ -32,6 +32,20 @@ document.addEventListener("click", function (e) {
   }
 });
 
+// "返回上一页" on error pages: a link with data-back (no javascript: URL, which the
+// Content-Security-Policy forbids); without history it goes to the home page.
+document.addEventListener("click", function (e) {
+  var a = e.target.closest("[data-back]");
+  if (!a || window.history.length < 2) return;
+  e.preventDefault();
+  window.history.back();
+});
+
+// A read-only field whose text is selected when focused (for copying): data-select-on-focus.
+document.addEventListener("focusin", function (e) {
+  if (e.target.matches("[data-select-on-focus]")) e.target.select();
+});
+
 // A filter that applies as soon as it is chosen: <select data-autosubmit>.
 document.addEventListener("change", function (e) {
   if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();

@@ -114,3 +114,22 @@ pub(crate) fn tempfile_dir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn gc_runs_and_bad_public_url_is_refused() {
+    let dir = tempfile_dir("gc");
+    let d = dir.to_str().unwrap();
+    let out = fazhi(&["gc", "--data-dir", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("已清理：过期会话 0 个"),
+        "{}",
+        stdout(&out)
+    );
+    let config = dir.join("fazhi.toml");
+    std::fs::write(&config, "public_url = \"fazhi.example\"\n").unwrap();
+    let out = fazhi(&["gc", "--data-dir", d, "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("public_url"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}

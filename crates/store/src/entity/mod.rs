@@ -189,6 +189,7 @@ pub(crate) mod session {
         pub id: String,
         pub data: Vec<u8>,
         pub expiry_date: DateTimeUtc,
+        pub user_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -210,6 +211,8 @@ pub(crate) mod api_token {
         pub token_sha256: String,
         pub created_at: DateTimeUtc,
         pub last_used_at: Option<DateTimeUtc>,
+        pub expires_at: Option<DateTimeUtc>,
+        pub can_write: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

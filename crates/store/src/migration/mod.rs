@@ -10,6 +10,7 @@ mod m20261128_000004_work;
 mod m20261128_000005_supervision;
 mod m20261201_000006_audit_head;
 mod m20261201_000008_jobs;
+mod m20261201_000009_web_hardening;
 
 pub(crate) struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_supervision::Migration),
             Box::new(m20261201_000006_audit_head::Migration),
             Box::new(m20261201_000008_jobs::Migration),
+            Box::new(m20261201_000009_web_hardening::Migration),
         ]
     }
 }

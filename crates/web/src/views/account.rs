@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use fazhi_store::{ApiToken, TokenId};
+use fazhi_store::{ApiToken, DEFAULT_TOKEN_DAYS, TokenId};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -38,13 +38,38 @@ pub async fn tokens(
 #[derive(Deserialize)]
 pub struct TokenForm {
     name: String,
+    /// Days until it expires; 90 when not given.
+    days: Option<String>,
+    /// "true" for a token that may change data.
+    write: Option<String>,
 }
+
+/// Longest lifetime a token can be given.
+const MAX_TOKEN_DAYS: i64 = 366;
 
 pub async fn create_token(
     State(state): State<AppState>,
     cu: CurrentUser,
     Form(form): Form<TokenForm>,
 ) -> WebResult<impl IntoResponse> {
+    let days = match form
+        .days
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => DEFAULT_TOKEN_DAYS,
+        Some(d) => d
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=MAX_TOKEN_DAYS).contains(d))
+            .ok_or_else(|| {
+                WebError::BadRequest(format!("有效天数应为1到{MAX_TOKEN_DAYS}之间的整数"))
+            })?,
+    };
+    if form.name.chars().count() > 100 {
+        return Err(WebError::BadRequest("令牌名称过长（最多100字）".into()));
+    }
     let secret = format!("fz_{}", random_token()?);
     state
         .store
@@ -52,6 +77,8 @@ pub async fn create_token(
             cu.user.id,
             &form.name,
             &sha256_hex(&secret),
+            chrono::Utc::now() + chrono::Duration::days(days),
+            form.write.as_deref() == Some("true"),
             &cu.user.actor(),
         )
         .await?;

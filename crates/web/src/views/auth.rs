@@ -2,13 +2,15 @@
 
 use crate::AppState;
 use crate::error::WebResult;
+use crate::login_limits::client_addr_of;
 use crate::password;
-use crate::session::{CurrentUser, MaybeSession, clear_cookie, session_cookie};
+use crate::session::{CurrentUser, MaybeSession, clear_cookie, login_csrf_token, session_cookie};
 use crate::views::{Layout, flash, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
-use axum::http::header;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_store::users::normalize_username;
 use serde::Deserialize;
@@ -28,10 +30,27 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths: never send a user to another site after login.
-fn safe_next(next: Option<&str>) -> String {
+/// Only same-site paths: never send a user to another site after login. Browsers drop
+/// tabs and new lines from URLs and read `\\` as `/`, so `/\t/evil.example` would leave
+/// the site: any control or white-space character refuses the target, and what is left
+/// must resolve to this origin.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    let same_origin = |n: &str| {
+        if !n.starts_with('/')
+            || n.starts_with("//")
+            || n.contains('\\')
+            || n.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return false;
+        }
+        let Ok(base) = url::Url::parse("http://fazhi.invalid/") else {
+            return false;
+        };
+        base.join(n)
+            .is_ok_and(|u| u.origin() == base.origin() && u.username().is_empty())
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if same_origin(n) => n.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -39,21 +58,17 @@ fn safe_next(next: Option<&str>) -> String {
 pub async fn login_form(
     State(state): State<AppState>,
     MaybeSession(session, user): MaybeSession,
+    headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> WebResult<Response> {
     if user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
     let next = safe_next(q.next.as_deref());
+    // No session row for a visitor who has not logged in: a cookie carries the token.
     let (csrf, cookie) = match session {
         Some(s) => (s.data.csrf, None),
-        None => {
-            let (s, token) = state.new_session(None).await?;
-            (
-                s.data.csrf,
-                Some(session_cookie(&token, state.config.secure_cookies)),
-            )
-        }
+        None => login_csrf_token(&headers, state.config.cookies_secure())?,
     };
     let page = render(&LoginPage {
         layout: None,
@@ -76,44 +91,86 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// Longest user name and password accepted: checked before anything is looked up,
+/// hashed or stored.
+pub const MAX_USERNAME_CHARS: usize = 64;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// The client address as the login limits see it.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr_of(&state.config, parts)))
+    }
+}
+
 pub async fn login(
     State(state): State<AppState>,
     MaybeSession(session, _): MaybeSession,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> WebResult<Response> {
-    let key = normalize_username(&form.username);
-    let csrf = session
-        .as_ref()
-        .map(|s| s.data.csrf.clone())
-        .unwrap_or_default();
+    let csrf = match &session {
+        Some(s) => s.data.csrf.clone(),
+        None => login_csrf_token(&headers, state.config.cookies_secure())?.0,
+    };
+    let too_long = form.username.chars().count() > MAX_USERNAME_CHARS;
     let again = |error: String| -> WebResult<Response> {
         Ok(render(&LoginPage {
             layout: None,
             csrf: csrf.clone(),
             next: safe_next(form.next.as_deref()),
-            username: form.username.clone(),
+            // Not echoed when over-long: the page stays small.
+            username: if too_long {
+                String::new()
+            } else {
+                form.username.clone()
+            },
             error: Some(error),
         })?
         .into_response())
     };
-    if let Err(e) = state.limiter.check(&key) {
+    if too_long {
+        return again(format!("用户名过长（最多{MAX_USERNAME_CHARS}个字）"));
+    }
+    if form.password.chars().count() > MAX_PASSWORD_CHARS {
+        return again(format!("密码过长（最多{MAX_PASSWORD_CHARS}个字符）"));
+    }
+    let key = normalize_username(&form.username);
+    let limits = &state.limiter;
+    if let Err(e) = limits.check_address(&state.store, &client).await {
         return again(e.to_string());
     }
     let user = state.store.user_by_username(&key).await?;
+    if let Some(u) = &user
+        && let Err(e) = limits.check_account(&state.store, u, &client).await
+    {
+        return again(e.to_string());
+    }
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::DUMMY_HASH.to_string());
     let candidate = form.password.clone();
     let ok = password::verify_async(candidate, hash).await?;
-    let Some(user) = user.filter(|_| ok) else {
-        state.limiter.fail(&key);
+    if !ok {
+        limits.fail(&state.store, user.as_ref(), &client).await?;
+        return again("用户名或密码不正确".into());
+    }
+    let Some(user) = user else {
         return again("用户名或密码不正确".into());
     };
     if user.disabled {
         return again("该账号已停用，请联系管理员".into());
     }
-    state.limiter.succeed(&key);
+    limits.succeed(&state.store, &user, &client).await?;
     // A fresh session id at login: a session fixed before login is worth nothing.
     if let Some(old) = &session {
         state.end_session(old).await?;
@@ -128,7 +185,7 @@ pub async fn login(
     let mut resp = Redirect::to(&target).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(&token, state.config.secure_cookies),
+        session_cookie(&token, state.config.cookies_secure()),
     );
     Ok(resp)
 }
@@ -209,6 +266,18 @@ pub async fn change_password(
         .store
         .set_password_hash(cu.user.id, &hash, false, &cu.user.actor())
         .await?;
-    flash(&state, &cu, "密码已修改").await?;
+    // Whoever else knew the old password is signed out; this browser stays in.
+    let keep = cu.session.as_ref().map(|s| s.key.as_str());
+    state.store.end_user_sessions(cu.user.id, keep).await?;
+    let tokens = state
+        .store
+        .revoke_user_tokens(cu.user.id, &cu.user.actor())
+        .await?;
+    let message = if tokens > 0 {
+        format!("密码已修改；其他设备上的登录已退出，{tokens}个接口令牌已作废")
+    } else {
+        "密码已修改；其他设备上的登录已退出".to_string()
+    };
+    flash(&state, &cu, message).await?;
     Ok(Redirect::to("/").into_response())
 }

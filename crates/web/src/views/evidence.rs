@@ -159,14 +159,64 @@ impl From<FileError> for WebError {
     }
 }
 
-/// Multipart field text, limited so a form field cannot be used to send a file.
-async fn text_field(field: axum::extract::multipart::Field<'_>) -> WebResult<String> {
-    let text = field
-        .text()
+/// Longest multipart text field, in bytes, read before anything else is checked.
+const MAX_TEXT_FIELD_BYTES: usize = 4096;
+/// Longest title and 文号, in characters (the store's limits, checked before the file).
+const MAX_TITLE_CHARS: usize = 200;
+const MAX_DOC_NUMBER_CHARS: usize = 100;
+
+/// The next part of an upload form; a part whose headers cannot be read (a file name
+/// with a line break or another control character) gets a message saying so.
+async fn next_part<'a>(
+    multipart: &'a mut Multipart,
+) -> WebResult<Option<axum::extract::multipart::Field<'a>>> {
+    multipart.next_field().await.map_err(|e| {
+        let text = e.body_text();
+        if text.to_ascii_lowercase().contains("header") {
+            WebError::BadRequest(
+                "文件名或表单内容含有不允许的字符（如换行符、制表符等控制字符），请给文件改名后重新上传"
+                    .into(),
+            )
+        } else {
+            WebError::BadRequest(format!("上传中断：{text}"))
+        }
+    })
+}
+
+/// Multipart field text: UTF-8, at most `max_chars` characters without control
+/// characters, read with a byte limit so a form field cannot be used to send a file.
+async fn text_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    what: &str,
+    max_chars: usize,
+) -> WebResult<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
         .await
-        .map_err(|e| WebError::BadRequest(format!("表单内容读取失败：{e}")))?;
-    if text.chars().count() > 500 {
-        return Err(WebError::BadRequest("表单文字过长（最多500字）".into()));
+        .map_err(|e| WebError::BadRequest(format!("表单内容读取失败：{e}")))?
+    {
+        if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+            return Err(WebError::BadRequest(format!(
+                "{what}过长（最多{max_chars}字）"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        WebError::BadRequest(format!(
+            "{what}含有无法识别的字符（不是UTF-8编码的文字），请重新输入"
+        ))
+    })?;
+    if text.chars().count() > max_chars {
+        return Err(WebError::BadRequest(format!(
+            "{what}过长（最多{max_chars}字）"
+        )));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(WebError::BadRequest(format!(
+            "{what}不能含有换行或控制字符"
+        )));
     }
     Ok(text)
 }
@@ -177,7 +227,13 @@ async fn store_file(
     state: &AppState,
     field: axum::extract::multipart::Field<'_>,
 ) -> WebResult<(String, fazhi_files::StoredBlob)> {
-    let name = sanitize_file_name(field.file_name().unwrap_or(""));
+    let raw = field.file_name().unwrap_or("");
+    if raw.chars().any(char::is_control) {
+        return Err(WebError::BadRequest(
+            "文件名含有不允许的控制字符（如换行符、制表符），请给文件改名后重新上传".into(),
+        ));
+    }
+    let name = sanitize_file_name(raw);
     let blob = state
         .files
         .put_stream(field, state.config.max_upload_bytes)
@@ -185,9 +241,30 @@ async fn store_file(
     Ok((name, blob))
 }
 
-/// Upload a file as a new evidence item. The text fields must come before the file in the
-/// form (browsers send fields in document order), so the file can be streamed straight
-/// into the store.
+/// After a failed upload: remove the file it stored, unless the same content was there
+/// before (another item's) or something refers to it by now. What a crash leaves is
+/// collected by the housekeeping task.
+async fn discard(state: &AppState, stored: Option<(String, fazhi_files::StoredBlob)>) {
+    let Some((_, blob)) = stored else { return };
+    if blob.deduplicated {
+        return;
+    }
+    match state.store.forget_unreferenced_blob(&blob.sha256).await {
+        Ok(true) => {
+            if let Err(e) = state.files.delete(&blob.sha256).await {
+                tracing::warn!("上传失败后未能删除文件 {}：{e}", blob.sha256);
+            }
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!("上传失败后未能删除文件 {}：{e}", blob.sha256),
+    }
+}
+
+const ONE_FILE: &str = "一次只能上传一个文件";
+
+/// Upload a file as a new evidence item. The text fields should come before the file in
+/// the form (browsers send fields in document order), so the file can be streamed straight
+/// into the store; any failure after that removes the stored file again.
 pub async fn upload(
     State(state): State<AppState>,
     TaskUnit(TaskViewer { cu, task, .. }): TaskUnit,
@@ -195,22 +272,40 @@ pub async fn upload(
 ) -> WebResult<Response> {
     // Refuse before reading the body: a refused upload must not leave a stored file.
     state.store.ensure_accepts_material(task).await?;
-    let (mut title, mut doc_number, mut doc_date) = (String::new(), None, None);
     let mut stored = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(format!("上传中断：{e}")))?
-    {
+    let result = upload_parts(&state, &cu, task, &mut multipart, &mut stored).await;
+    if result.is_err() {
+        discard(&state, stored).await;
+    }
+    let name = result?;
+    flash(&state, &cu, format!("已上传“{name}”")).await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+async fn upload_parts(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    task: fazhi_store::TaskId,
+    multipart: &mut Multipart,
+    stored: &mut Option<(String, fazhi_files::StoredBlob)>,
+) -> WebResult<String> {
+    let (mut title, mut doc_number, mut doc_date) = (String::new(), None, None);
+    while let Some(field) = next_part(multipart).await? {
         match field.name().unwrap_or("") {
-            "title" => title = text_field(field).await?,
-            "doc_number" => doc_number = Some(text_field(field).await?),
-            "doc_date" => doc_date = opt_date(&Some(text_field(field).await?), "成文日期")?,
-            "file" => stored = Some(store_file(&state, field).await?),
+            "title" => title = text_field(field, "材料名称", MAX_TITLE_CHARS).await?,
+            "doc_number" => {
+                doc_number = Some(text_field(field, "文号", MAX_DOC_NUMBER_CHARS).await?)
+            }
+            "doc_date" => {
+                let raw = text_field(field, "成文日期", 40).await?;
+                doc_date = opt_date(&Some(raw), "成文日期")?;
+            }
+            "file" if stored.is_some() => return Err(WebError::BadRequest(ONE_FILE.into())),
+            "file" => *stored = Some(store_file(state, field).await?),
             _ => {}
         }
     }
-    let Some((name, blob)) = stored.filter(|(_, b)| b.size > 0) else {
+    let Some((name, blob)) = stored.as_ref().filter(|(_, b)| b.size > 0) else {
         return Err(WebError::BadRequest(
             "请选择要上传的文件（文件不能为空）".into(),
         ));
@@ -222,6 +317,7 @@ pub async fn upload(
         .store
         .put_blob(&blob.sha256, blob.size, blob.content_type)
         .await?;
+    // Whether the bytes were already stored is not said: the file may be another unit's.
     state
         .store
         .add_evidence(
@@ -234,13 +330,7 @@ pub async fn upload(
             &cu.user.actor(),
         )
         .await?;
-    let dedup = if blob.deduplicated {
-        "（与已有文件内容相同，只保存一份）"
-    } else {
-        ""
-    };
-    flash(&state, &cu, format!("已上传“{name}”{dedup}")).await?;
-    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+    Ok(name.clone())
 }
 
 /// Replace an evidence item's file with a new version; earlier versions stay readable.
@@ -256,16 +346,36 @@ pub async fn replace(
 ) -> WebResult<Response> {
     state.store.ensure_accepts_material(task).await?;
     let mut stored = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(format!("上传中断：{e}")))?
-    {
+    let result = replace_parts(&state, &cu, id, &mut multipart, &mut stored).await;
+    if result.is_err() {
+        discard(&state, stored).await;
+    }
+    let (name, version) = result?;
+    flash(
+        &state,
+        &cu,
+        format!("已上传“{name}”作为第{version}版，此前的版本仍可查阅"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+}
+
+async fn replace_parts(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    id: fazhi_store::EvidenceId,
+    multipart: &mut Multipart,
+    stored: &mut Option<(String, fazhi_files::StoredBlob)>,
+) -> WebResult<(String, u32)> {
+    while let Some(field) = next_part(multipart).await? {
         if field.name() == Some("file") {
-            stored = Some(store_file(&state, field).await?);
+            if stored.is_some() {
+                return Err(WebError::BadRequest(ONE_FILE.into()));
+            }
+            *stored = Some(store_file(state, field).await?);
         }
     }
-    let Some((name, blob)) = stored.filter(|(_, b)| b.size > 0) else {
+    let Some((name, blob)) = stored.as_ref().filter(|(_, b)| b.size > 0) else {
         return Err(WebError::BadRequest(
             "请选择新版本的文件（文件不能为空）".into(),
         ));
@@ -285,13 +395,7 @@ pub async fn replace(
             &cu.user.actor(),
         )
         .await?;
-    flash(
-        &state,
-        &cu,
-        format!("已上传“{name}”作为第{version}版，此前的版本仍可查阅"),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+    Ok((name.clone(), version))
 }
 
 #[derive(Deserialize)]
@@ -328,6 +432,9 @@ pub async fn download(
     headers: HeaderMap,
 ) -> WebResult<Response> {
     let e = state.store.evidence(id).await?;
+    if e.deleted {
+        return Err(WebError::NotFound("这份材料已删除".into()));
+    }
     let wanted = q.version.unwrap_or(e.current_version);
     let v = e
         .versions

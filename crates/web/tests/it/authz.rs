@@ -36,6 +36,7 @@ enum Outcome {
     Forbidden,
     Login,
     Unauthorized,
+    BadRequest,
 }
 
 fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
@@ -43,6 +44,7 @@ fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
         StatusCode::OK => Outcome::Ok,
         StatusCode::FORBIDDEN => Outcome::Forbidden,
         StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
+        StatusCode::BAD_REQUEST => Outcome::BadRequest,
         StatusCode::SEE_OTHER if location.is_some_and(|l| l.starts_with("/login")) => {
             Outcome::Login
         }
@@ -50,19 +52,15 @@ fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
     }
 }
 
-#[tokio::test]
-async fn every_get_route_for_every_role() {
+/// Every GET route with what (anonymous, admin, observer, liaison of 县司法局) get.
+async fn get_table(app: &App) -> Vec<(String, [Outcome; 4])> {
     use Outcome::*;
-    let app = App::new().await;
-    app.user("boss", UserRole::Admin, None).await;
-    app.user("viewer", UserRole::Observer, None).await;
-    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
     let sifa = app.unit_id("县司法局").await.0;
     let other = app.unit_id("县财政局").await.0;
-    let (mine, theirs) = leaves(&app, "县司法局").await;
+    let (mine, theirs) = leaves(app, "县司法局").await;
 
     // (path, anonymous, admin, observer, liaison of 县司法局)
-    let table: Vec<(String, [Outcome; 4])> = vec![
+    vec![
         ("/indicators".into(), [Login, Ok, Ok, Ok]),
         (format!("/indicators/{mine}"), [Login, Ok, Ok, Ok]),
         (format!("/indicators/{theirs}"), [Login, Ok, Ok, Forbidden]),
@@ -110,7 +108,22 @@ async fn every_get_route_for_every_role() {
             format!("/api/v1/indicators/{theirs}"),
             [Unauthorized, Ok, Ok, Forbidden],
         ),
-    ];
+        // Paging beyond any offset the database takes: a clear 400, not a crash.
+        (
+            "/admin/audit?page=18446744073709551615".into(),
+            [Login, BadRequest, Forbidden, Forbidden],
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_get_route_for_every_role() {
+    use Outcome::*;
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("viewer", UserRole::Observer, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let table = get_table(&app).await;
     let mut clients = [
         (Who::Anonymous, app.client()),
         (Who::Admin, app.login("boss").await),
@@ -140,6 +153,83 @@ async fn every_get_route_for_every_role() {
             }
         }
     }
+}
+
+/// The liaison's credentials that must no longer open pages: an API token (API only,
+/// with the liaison's rights there), and a session of a browser left logged in when the
+/// password was changed elsewhere (nothing at all).
+#[tokio::test]
+async fn tokens_and_stale_sessions_on_every_get_route() {
+    use Outcome::*;
+    let app = App::new().await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let table = get_table(&app).await;
+    let mut stale = app.login("sifa").await;
+    let mut current = app.login("sifa").await;
+    let page = current.post("/account/tokens", &[("name", "脚本")]).await;
+    let token = crate::hardening::new_token(&page.text);
+    let mut bearer = app.client();
+    bearer.bearer = Some(token.clone());
+    assert_eq!(bearer.get("/api/v1/me").await.status, StatusCode::OK);
+    let r = current
+        .post(
+            "/password",
+            &[
+                ("current", crate::PASSWORD),
+                ("new", "Another-pass-2027"),
+                ("confirm", "Another-pass-2027"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let mut fresh = app.client();
+    let r = fresh.login("sifa", "Another-pass-2027").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = fresh.post("/account/tokens", &[("name", "新脚本")]).await;
+    let mut new_bearer = app.client();
+    new_bearer.bearer = Some(crate::hardening::new_token(&page.text));
+    for (path, expected) in &table {
+        let api = path.starts_with("/api/");
+        let liaison = expected[3];
+        let got = outcome_of(&mut stale, path).await;
+        let want = if api { Unauthorized } else { Login };
+        assert_eq!(
+            got, want,
+            "GET {path} with a session from before the password change"
+        );
+        let got = outcome_of(&mut bearer, path).await;
+        assert_eq!(
+            got, want,
+            "GET {path} with a token revoked by the password change"
+        );
+        let got = outcome_of(&mut new_bearer, path).await;
+        let want = if api { liaison } else { Login };
+        assert_eq!(got, want, "GET {path} with a token");
+        assert_eq!(
+            outcome_of(&mut current, path).await,
+            liaison,
+            "GET {path} in the browser that changed the password"
+        );
+    }
+    // After login, a next= that a browser would read as another site goes home instead.
+    let mut c = app.client();
+    c.get("/login").await;
+    let r = c
+        .post(
+            "/login",
+            &[
+                ("username", "sifa"),
+                ("password", "Another-pass-2027"),
+                ("next", "/\t/evil.example/x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+}
+
+async fn outcome_of(c: &mut crate::Client, path: &str) -> Outcome {
+    let r = c.get(path).await;
+    outcome(r.status, r.location.as_deref())
 }
 
 #[tokio::test]
@@ -231,13 +321,14 @@ async fn every_change_route_for_every_role() {
             );
         }
     }
+    // Anonymous visitors have no session, so no CSRF token any page accepts (the login
+    // form's cookie is good for the login form only).
     let mut anon = app.client();
     anon.get("/login").await;
     for (path, fields) in &posts {
         let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = anon.post(path, &f).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "POST {path} anonymous");
-        assert!(r.location.unwrap().starts_with("/login"));
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "POST {path} anonymous");
     }
     // Logins are audited; nothing else may have changed.
     let audit = app.store.audit_entries(&Default::default()).await.unwrap();

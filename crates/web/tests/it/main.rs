@@ -5,6 +5,7 @@ mod api;
 mod authz;
 mod calendar;
 mod flows;
+mod hardening;
 mod measures;
 mod uploads;
 mod work;
@@ -22,6 +23,7 @@ use tower::ServiceExt;
 pub struct App {
     pub router: Router,
     pub store: Store,
+    pub state: AppState,
     pub admin_password: String,
     _dir: tempfile::TempDir,
 }
@@ -34,6 +36,14 @@ impl App {
     }
 
     pub async fn with_upload_limit(max_upload_bytes: u64) -> App {
+        Self::custom(|c| c.max_upload_bytes = max_upload_bytes, |_| {}).await
+    }
+
+    /// An app with its configuration and state adjusted before the router is built.
+    pub async fn custom(
+        config_tweak: impl FnOnce(&mut Config),
+        state_tweak: impl FnOnce(&mut AppState),
+    ) -> App {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!(
             "sqlite://{}?mode=rwc",
@@ -45,12 +55,15 @@ impl App {
             .expect("bootstrap")
             .expect("first admin");
         let mut config = Config::new(([127, 0, 0, 1], 0).into(), dir.path().to_path_buf());
-        config.max_upload_bytes = max_upload_bytes;
+        config_tweak(&mut config);
         let files = fazhi_files::FileStore::local(dir.path().join("files")).expect("file store");
-        let router = fazhi_web::router(AppState::new(store.clone(), files, config));
+        let mut state = AppState::new(store.clone(), files, config);
+        state_tweak(&mut state);
+        let router = fazhi_web::router(state.clone());
         App {
             router,
             store,
+            state,
             admin_password: admin.password,
             _dir: dir,
         }
@@ -96,6 +109,7 @@ impl App {
             cookie: None,
             csrf: None,
             bearer: None,
+            addr: None,
         }
     }
 
@@ -133,6 +147,8 @@ pub struct Client {
     pub cookie: Option<String>,
     pub csrf: Option<String>,
     pub bearer: Option<String>,
+    /// The client address the server sees (as `ConnectInfo`); none by default.
+    pub addr: Option<std::net::SocketAddr>,
 }
 
 /// The value of the first `name="_csrf"` hidden field on a page.
@@ -192,7 +208,37 @@ impl Client {
         if let Some(t) = &self.bearer {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
+        if let Some(a) = self.addr {
+            b = b.extension(axum::extract::ConnectInfo(a));
+        }
         b
+    }
+
+    /// POST a form body exactly as given (e.g. bytes that are not UTF-8).
+    pub async fn post_raw(&mut self, uri: &str, body: &str) -> Resp {
+        let req = self
+            .builder("POST", uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// POST a multipart body exactly as given, with the CSRF token in the query.
+    pub async fn post_multipart(&mut self, uri: &str, boundary: &str, body: Vec<u8>) -> Resp {
+        let uri = match &self.csrf {
+            Some(t) => format!("{uri}?_csrf={t}"),
+            None => uri.to_string(),
+        };
+        let req = self
+            .builder("POST", &uri)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
     }
 
     pub async fn get(&mut self, uri: &str) -> Resp {

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::access::Admin;
-use crate::error::WebResult;
+use crate::error::{WebError, WebResult};
 use crate::views::{Layout, render};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -122,10 +122,15 @@ pub async fn audit(
 ) -> WebResult<impl IntoResponse> {
     let entity = q.entity.unwrap_or_default().trim().to_string();
     let page = q.page.unwrap_or(0);
+    // The database takes a signed 64-bit offset; a page beyond it is a bad link, not a crash.
+    let offset = page
+        .checked_mul(AUDIT_PAGE)
+        .filter(|o| i64::try_from(*o).is_ok())
+        .ok_or_else(|| WebError::BadRequest(format!("页码 {page} 超出范围")))?;
     let filter = AuditFilter {
         entity: (!entity.is_empty()).then(|| entity.clone()),
         limit: Some(AUDIT_PAGE + 1),
-        offset: Some(page * AUDIT_PAGE),
+        offset: Some(offset),
         ..Default::default()
     };
     let mut entries = state.store.audit_entries(&filter).await?;

@@ -103,6 +103,26 @@ pub async fn create(
     Ok(Redirect::to("/admin/users").into_response())
 }
 
+/// After a reset or when disabling: the user's sessions end (but the admin's own, when
+/// resetting their own password) and their API tokens are revoked.
+async fn sign_out_everywhere(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    user: UserId,
+) -> WebResult<()> {
+    let keep = cu
+        .session
+        .as_ref()
+        .filter(|_| cu.user.id == user)
+        .map(|s| s.key.as_str());
+    state.store.end_user_sessions(user, keep).await?;
+    state
+        .store
+        .revoke_user_tokens(user, &cu.user.actor())
+        .await?;
+    Ok(())
+}
+
 pub async fn reset_password(
     State(state): State<AppState>,
     Admin(cu): Admin,
@@ -115,6 +135,7 @@ pub async fn reset_password(
         .store
         .set_password_hash(user.id, &hash, true, &cu.user.actor())
         .await?;
+    sign_out_everywhere(&state, &cu, user.id).await?;
     flash(
         &state,
         &cu,
@@ -146,6 +167,9 @@ pub async fn set_disabled(
         .store
         .set_disabled(id, disabled, &cu.user.actor())
         .await?;
+    if disabled {
+        sign_out_everywhere(&state, &cu, id).await?;
+    }
     flash(
         &state,
         &cu,

@@ -28,8 +28,12 @@ struct FeedPage {
     webcal_url: Option<String>,
 }
 
-/// `https://host` as the browser (or calendar app) reached us.
+/// The configured public address, else `https://host` as the browser (or calendar app)
+/// reached us (the Host header is the client's say: only used when nothing is configured).
 fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -40,7 +44,7 @@ fn origin(state: &AppState, headers: &HeaderMap) -> String {
         })
         .map(str::to_string)
         .unwrap_or_else(|| state.config.bind.to_string());
-    let https = state.config.secure_cookies
+    let https = state.config.cookies_secure()
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())

@@ -1,0 +1,129 @@
+//! Periodic clean-up: expired sessions, login failures past their window, abandoned import
+//! previews, and stored files that no evidence refers to (what a crash between storing a
+//! file and recording it leaves). Run by `fazhi serve` every [`INTERVAL`] and by `fazhi gc`.
+
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+
+use crate::AppState;
+use crate::error::WebError;
+
+pub const INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// Files and previews younger than this are left alone: an upload may be between storing
+/// its file and recording it.
+pub const GRACE: chrono::Duration = chrono::Duration::days(1);
+
+/// What one sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub login_failures: u64,
+    pub previews: u64,
+    pub blobs: u64,
+}
+
+/// One sweep. Each part runs even when another fails; the first error is returned after.
+pub async fn sweep(state: &AppState) -> Result<Swept, WebError> {
+    let mut swept = Swept::default();
+    let mut first_error = None;
+    let mut note = |e: WebError| {
+        tracing::warn!("清理失败：{e}");
+        first_error.get_or_insert(e);
+    };
+    match state.store.session_delete_expired().await {
+        Ok(n) => swept.sessions = n,
+        Err(e) => note(e.into()),
+    }
+    let before = chrono::Utc::now() - state.limiter.window;
+    match state.store.purge_login_failures(before).await {
+        Ok(n) => swept.login_failures = n,
+        Err(e) => note(e.into()),
+    }
+    match purge_previews(state).await {
+        Ok(n) => swept.previews = n,
+        Err(e) => note(e),
+    }
+    match collect_blobs(state, chrono::Utc::now() - GRACE).await {
+        Ok(n) => swept.blobs = n,
+        Err(e) => note(e),
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(swept),
+    }
+}
+
+/// Import previews (`imports/<token>.upload|.name`) older than [`GRACE`].
+async fn purge_previews(state: &AppState) -> Result<u64, WebError> {
+    let dir = state.config.import_dir();
+    let cutoff = std::time::SystemTime::now()
+        .checked_sub(GRACE.to_std().unwrap_or(Duration::ZERO))
+        .unwrap_or(std::time::UNIX_EPOCH);
+    tokio::task::spawn_blocking(move || {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff);
+            let ours = e
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.ends_with(".upload") || n.ends_with(".name"));
+            if old && ours && std::fs::remove_file(e.path()).is_ok() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+    .await
+    .map_err(WebError::internal)?
+}
+
+/// Deletes stored files last written before `cutoff` that no evidence refers to, with
+/// their metadata; returns how many.
+pub async fn collect_blobs(
+    state: &AppState,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, WebError> {
+    let old: Vec<String> = state
+        .files
+        .list_blob_ages()
+        .try_filter_map(|(sha, at)| async move { Ok((at < cutoff).then_some(sha)) })
+        .try_collect()
+        .await?;
+    let mut n = 0;
+    for sha in old {
+        if state.store.forget_unreferenced_blob(&sha).await? {
+            state.files.delete(&sha).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Start the periodic sweep (the first one right away).
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Ok(s) = sweep(&state).await
+                && s != Swept::default()
+            {
+                tracing::info!(
+                    "已清理：过期会话 {} 个，登录失败记录 {} 条，导入预览 {} 个，无引用文件 {} 个",
+                    s.sessions,
+                    s.login_failures,
+                    s.previews,
+                    s.blobs
+                );
+            }
+        }
+    })
+}
