@@ -68,6 +68,9 @@ pub struct Auth {
     pub session: Option<Session>,
     pub user: Option<User>,
     pub via_token: bool,
+    /// The token's write scope; checked when a handler takes the user (after routing,
+    /// so an unknown method still gets its 405).
+    pub token_can_write: bool,
 }
 
 /// The CSRF token a request must present: the session's, or on the login form the
@@ -251,14 +254,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         if is_api(&path) {
             match state.store.user_by_api_token(&sha256_hex(token)).await {
                 Ok(Some((token, user))) if !user.disabled && !token.expired() => {
-                    if unsafe_method && !token.can_write {
-                        return deny(
-                            &path,
-                            WebError::Forbidden("该接口令牌只读，不能修改数据".into()),
-                        );
-                    }
                     auth.user = Some(user);
                     auth.via_token = true;
+                    auth.token_can_write = token.can_write;
                 }
                 Ok(_) => return deny(&path, WebError::Unauthenticated),
                 Err(e) => return deny(&path, e.into()),
@@ -433,6 +431,15 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
                 return Err(WebError::Forbidden("请先修改初始密码".into()).into_api_response());
             }
             return Err(Redirect::to("/password").into_response());
+        }
+        let writes = matches!(
+            parts.method,
+            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+        );
+        if auth.via_token && writes && !auth.token_can_write {
+            return Err(
+                WebError::Forbidden("该接口令牌只读，不能修改数据".into()).into_api_response()
+            );
         }
         let csrf = auth
             .session

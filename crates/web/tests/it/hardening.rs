@@ -340,15 +340,16 @@ async fn tokens_are_for_the_api_expire_and_are_read_only_by_default() {
     );
     let r = t.post("/account/tokens", &[("name", "偷来的")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // Unsafe methods on the API: refused for the read-only token only.
+    // The API has no write route yet: a write method is answered 405 (as schemathesis
+    // expects for an undeclared method) whatever the token; the write scope is checked by
+    // `CurrentUser` once a write handler exists.
     let r = t.post("/api/v1/me", &[]).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
-    assert!(r.text.contains("只读"), "{}", r.text);
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{}", r.text);
     let mut w = app.client();
     w.bearer = Some(writer);
-    assert_ne!(
+    assert_eq!(
         w.post("/api/v1/me", &[]).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::METHOD_NOT_ALLOWED
     );
 
     // Expired: refused.
