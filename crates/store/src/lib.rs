@@ -26,7 +26,7 @@
 //! | `assignment` | id, node_id, unit_id, role, position; unique (node_id, unit_id) | 责任分工: `role` is `lead` (牵头) or `co` (配合); `position` keeps the document's order. |
 //! | `import_diagnostic` | id, framework_id, position, severity, kind, indicator, line, message | The importer's repairs and doubts, per version. |
 //! | `app_user` | id, username (unique), display_name, password_hash, role, unit_id, must_change_password, disabled, created_at, last_login_at | `role` is `admin`, `liaison` (must have a unit) or `observer`. |
-//! | `session` | id (text key), data (blob), expiry_date | Login sessions, for a tower-sessions `SessionStore`. |
+//! | `session` | id (text key), data (blob), expiry_date | Login sessions: the SHA-256 of the cookie token, the session data, its expiry and (since m20261201_000009) its user. |
 //! | `api_token` | id, user_id, name, token_sha256 (unique), created_at, last_used_at | Only the token's SHA-256 is stored. |
 //! | `audit_log` | id, at, actor_user_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash | Append-only hash chain, see [`audit`]. Triggers refuse UPDATE and DELETE. |
 //! | `audit_head` | id (always 1), entry_count, last_id, last_hash | The chain's newest end, moved with every append, so a removed tail is seen. |
@@ -203,7 +203,6 @@ impl Store {
         &self.db
     }
 
-    /// Opens a write transaction. Commit it with [`Tx::commit`]; dropping it rolls back.
     /// A number that changes after every committed write made through this `Store` (and
     /// its clones). A cache of anything read from the database is valid while it stays the
     /// same. Writes by another process are not seen: one server per database.
@@ -211,6 +210,7 @@ impl Store {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Opens a write transaction. Commit it with [`Tx::commit`]; dropping it rolls back.
     pub async fn begin(&self) -> StoreResult<Tx> {
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)

@@ -1,4 +1,4 @@
-//! Login sessions (the storage half of a tower-sessions `SessionStore`) and API tokens.
+//! Login sessions (stored by the SHA-256 of their cookie token) and API tokens.
 //!
 //! Session writes are bookkeeping, not changes to the platform's records, so they are not
 //! audited; creating and revoking API tokens is.
