@@ -260,7 +260,18 @@ async fn discard(state: &AppState, stored: Option<(String, fazhi_files::StoredBl
     }
 }
 
-const ONE_FILE: &str = "一次只能上传一个文件";
+/// Store the form's file field: one file a request, so a second one is refused.
+async fn take_file(
+    state: &AppState,
+    field: axum::extract::multipart::Field<'_>,
+    stored: &mut Option<(String, fazhi_files::StoredBlob)>,
+) -> WebResult<()> {
+    if stored.is_some() {
+        return Err(WebError::BadRequest("一次只能上传一个文件".into()));
+    }
+    *stored = Some(store_file(state, field).await?);
+    Ok(())
+}
 
 /// Upload a file as a new evidence item. The text fields should come before the file in
 /// the form (browsers send fields in document order), so the file can be streamed straight
@@ -300,8 +311,7 @@ async fn upload_parts(
                 let raw = text_field(field, "成文日期", 40).await?;
                 doc_date = opt_date(&Some(raw), "成文日期")?;
             }
-            "file" if stored.is_some() => return Err(WebError::BadRequest(ONE_FILE.into())),
-            "file" => *stored = Some(store_file(state, field).await?),
+            "file" => take_file(state, field, stored).await?,
             _ => {}
         }
     }
@@ -369,10 +379,7 @@ async fn replace_parts(
 ) -> WebResult<(String, u32)> {
     while let Some(field) = next_part(multipart).await? {
         if field.name() == Some("file") {
-            if stored.is_some() {
-                return Err(WebError::BadRequest(ONE_FILE.into()));
-            }
-            *stored = Some(store_file(state, field).await?);
+            take_file(state, field, stored).await?;
         }
     }
     let Some((name, blob)) = stored.as_ref().filter(|(_, b)| b.size > 0) else {
