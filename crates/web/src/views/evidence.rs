@@ -241,6 +241,18 @@ async fn store_file(
     Ok((name, blob))
 }
 
+/// The result of an upload, after removing what it stored when it failed.
+async fn discard_on_error<T>(
+    state: &AppState,
+    stored: Option<(String, fazhi_files::StoredBlob)>,
+    result: WebResult<T>,
+) -> WebResult<T> {
+    if result.is_err() {
+        discard(state, stored).await;
+    }
+    result
+}
+
 /// After a failed upload: remove the file it stored, unless the same content was there
 /// before (another item's) or something refers to it by now. What a crash leaves is
 /// collected by the housekeeping task.
@@ -285,10 +297,7 @@ pub async fn upload(
     state.store.ensure_accepts_material(task).await?;
     let mut stored = None;
     let result = upload_parts(&state, &cu, task, &mut multipart, &mut stored).await;
-    if result.is_err() {
-        discard(&state, stored).await;
-    }
-    let name = result?;
+    let name = discard_on_error(&state, stored, result).await?;
     flash(&state, &cu, format!("已上传“{name}”")).await?;
     Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
 }
@@ -357,10 +366,7 @@ pub async fn replace(
     state.store.ensure_accepts_material(task).await?;
     let mut stored = None;
     let result = replace_parts(&state, &cu, id, &mut multipart, &mut stored).await;
-    if result.is_err() {
-        discard(&state, stored).await;
-    }
-    let (name, version) = result?;
+    let (name, version) = discard_on_error(&state, stored, result).await?;
     flash(
         &state,
         &cu,
