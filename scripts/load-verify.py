@@ -23,6 +23,7 @@ import http.client
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -132,7 +133,8 @@ class Site:
         self.dir = tempfile.mkdtemp(prefix="fazhi-load-%s-" % backend)
         self.args = ["--data-dir", self.dir]
         if backend == "postgres":
-            subprocess.run(["psql", "-q", PG_ADMIN_URL, "-c", "DROP DATABASE IF EXISTS %s" % PG_DB], check=True)
+            subprocess.run(["psql", "-q", PG_ADMIN_URL, "-c", "SET client_min_messages = warning",
+                            "-c", "DROP DATABASE IF EXISTS %s" % PG_DB], check=True)
             subprocess.run(["psql", "-q", PG_ADMIN_URL, "-c", "CREATE DATABASE %s" % PG_DB], check=True)
             self.db_url = "postgres://postgres@127.0.0.1:5432/%s" % PG_DB
             self.args += ["--database-url", self.db_url]
@@ -387,7 +389,10 @@ def run(binary, backend, seconds, units, per_unit):
     print("报送竞争：%d/%d 个任务恰好一次报送、一条审计（回答 %s）" % (
         race_ok, len(race_results), ", ".join("/".join(map(str, a)) for _, a in race_results)))
     print("fazhi audit verify：%s" % ("通过" if verify_out.returncode == 0 else "失败"))
-    print("数据：%s" % site.dir)
+    if failed:
+        print("数据（留作检查）：%s" % site.dir)
+    else:
+        shutil.rmtree(site.dir, ignore_errors=True)
     return not failed
 
 
