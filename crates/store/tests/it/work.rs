@@ -1807,6 +1807,10 @@ async fn inbox_lists_what_to_do(db: Db) {
         inbox.overdue.iter().map(|t| t.id).collect::<Vec<_>>(),
         [t15.id]
     );
+    // Both are still 待签收 too: the badge counts each task once (35, not 37).
+    assert!(inbox.to_review.is_empty() && inbox.returned.is_empty());
+    assert_eq!(inbox.total(), inbox.to_sign.len());
+    assert_eq!(inbox.total(), 35);
 
     // The co unit hands in on indicator 15; 县司法局 leads it and sees it to review.
     for action in [TaskAction::Sign, TaskAction::Submit] {

@@ -16,7 +16,7 @@ use fazhi_store::inbox::Inbox;
 #[template(path = "inbox.html")]
 struct InboxPage {
     layout: Option<Layout>,
-    sections: Vec<(&'static str, &'static str, Vec<TaskRow>)>,
+    sections: Vec<(&'static str, String, Vec<TaskRow>)>,
     /// 督办单 waiting for this unit's acknowledgement.
     notices: Vec<fazhi_store::Notice>,
     nothing: bool,
@@ -36,27 +36,27 @@ pub async fn inbox(State(state): State<AppState>, cu: CurrentUser) -> WebResult<
     let sections = vec![
         (
             "已逾期",
-            "截止日期已过、尚未报送",
+            "截止日期已过、尚未报送".to_string(),
             rows(overdue, &cal, warn, today),
         ),
         (
             "被退回",
-            "请按退回理由修改后重新报送",
+            "请按退回理由修改后重新报送".to_string(),
             rows(returned, &cal, warn, today),
         ),
         (
             "待审核",
-            "单位已报送，等待审核",
+            "单位已报送，等待审核".to_string(),
             rows(to_review, &cal, warn, today),
         ),
         (
             "待签收",
-            "新分派的任务，请签收后开始办理",
+            "新分派的任务，请签收后开始办理".to_string(),
             rows(to_sign, &cal, warn, today),
         ),
         (
             "即将到期",
-            "3天内到期、尚未报送",
+            format!("{warn}个工作日内到期（含今天）、尚未报送"),
             rows(due_soon, &cal, warn, today),
         ),
     ];
