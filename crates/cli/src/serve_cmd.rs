@@ -48,6 +48,8 @@ struct FileConfig {
     public_url: Option<String>,
     /// Behind a reverse proxy: the header carrying the client address (`X-Forwarded-For`).
     trusted_proxy_header: Option<String>,
+    /// The county's UTC offset for "today" (default `+08:00`, Beijing time).
+    utc_offset: Option<String>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -107,6 +109,10 @@ pub(crate) fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Conf
         } else {
             bail!("配置项 trusted_proxy_header “{h}” 不是有效的请求头名称，例如 X-Forwarded-For");
         }
+    }
+    if let Some(z) = file.utc_offset {
+        let zone = fazhi_domain::clock::Zone::parse(&z).context("配置项 utc_offset 有误")?;
+        config.clock = fazhi_domain::clock::Clock::new(zone);
     }
     Ok((config, url))
 }

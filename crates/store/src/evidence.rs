@@ -13,6 +13,9 @@
 //! Adding, replacing and deleting need the task to be 办理中 or 退回 in the active round;
 //! reviews can be given at any time.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use fazhi_domain::task::TaskStatus;
 use sea_orm::sea_query::Expr;
@@ -280,9 +283,15 @@ fn clean_meta(new: &NewEvidence) -> StoreResult<NewEvidence> {
 }
 
 /// Checks a version's content; a file must be stored already.
+/// A check that a file's bytes are still in the file store, run inside the write
+/// transaction once the file's row is locked (see `blob_gc`). Futures are lazy: the caller
+/// builds it (`files.exists(sha)`), the store awaits it at the right moment.
+pub type BlobPresence<'a> = Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
+
 async fn clean_content(
     conn: &impl ConnectionTrait,
     content: &EvidenceContent,
+    present: Option<BlobPresence<'_>>,
 ) -> StoreResult<EvidenceContent> {
     match content {
         EvidenceContent::File {
@@ -290,12 +299,19 @@ async fn clean_content(
             original_name,
         } => {
             let sha = check_sha256(blob_sha256)?;
-            if blob::Entity::find_by_id(sha.clone())
-                .one(conn)
-                .await?
-                .is_none()
-            {
+            let mut row = blob::Entity::find_by_id(sha.clone());
+            if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+                row = row.lock_exclusive();
+            }
+            if row.one(conn).await?.is_none() {
                 return Err(StoreError::not_found(format!("文件 {sha}")));
+            }
+            if let Some(present) = present
+                && !present.await
+            {
+                return Err(StoreError::invalid(
+                    "文件在保存时被系统清理（另一份相同的文件刚被删除），请重新上传",
+                ));
             }
             let original_name =
                 clean_optional_line(original_name.as_deref(), "文件名", MAX_FILE_NAME_CHARS)?;
@@ -587,6 +603,21 @@ impl Store {
         content: EvidenceContent,
         actor: &Actor,
     ) -> StoreResult<EvidenceId> {
+        self.add_evidence_checked(task_id, new, content, actor, None)
+            .await
+    }
+
+    /// [`Store::add_evidence`] that, for a file, checks inside the transaction that its
+    /// bytes are still stored (`present`): what the web's upload uses, since the same
+    /// content may be collected concurrently.
+    pub async fn add_evidence_checked(
+        &self,
+        task_id: TaskId,
+        new: NewEvidence,
+        content: EvidenceContent,
+        actor: &Actor,
+        present: Option<BlobPresence<'_>>,
+    ) -> StoreResult<EvidenceId> {
         let meta = clean_meta(&new)?;
         if let EvidenceContent::Link { url, .. } = &content {
             check_url(url)?;
@@ -595,7 +626,7 @@ impl Store {
         let conn = tx.connection();
         let t = writable_task(conn, task_id).await?;
         ensure_editable(enum_from_str::<TaskStatus>(&t.status)?)?;
-        let content = clean_content(conn, &content).await?;
+        let content = clean_content(conn, &content, present).await?;
         let row = evidence::ActiveModel {
             task_id: Set(t.id),
             kind: Set(enum_to_str(&kind_of(&content))),
@@ -632,13 +663,25 @@ impl Store {
         content: EvidenceContent,
         actor: &Actor,
     ) -> StoreResult<u32> {
+        self.replace_evidence_checked(id, content, actor, None)
+            .await
+    }
+
+    /// [`Store::replace_evidence`] with the check of [`Store::add_evidence_checked`].
+    pub async fn replace_evidence_checked(
+        &self,
+        id: EvidenceId,
+        content: EvidenceContent,
+        actor: &Actor,
+        present: Option<BlobPresence<'_>>,
+    ) -> StoreResult<u32> {
         if let EvidenceContent::Link { url, .. } = &content {
             check_url(url)?;
         }
         let tx = self.begin().await?;
         let conn = tx.connection();
         let before = editable_evidence(&tx, id).await?;
-        let content = clean_content(conn, &content).await?;
+        let content = clean_content(conn, &content, present).await?;
         let version = before.current_version + 1;
         let version_i32 =
             i32::try_from(version).map_err(|_| StoreError::invalid("版本号超出范围"))?;

@@ -56,10 +56,21 @@ impl Inbox {
         }
     }
 
-    /// All items (a task can be in two lists, e.g. 退回 and overdue).
+    /// The number of distinct tasks to act on: the badge. A task can be in two lists
+    /// (待签收 and 即将到期, 退回 and 已逾期) and counts once.
     pub fn total(&self) -> usize {
-        let c = self.counts();
-        c.to_sign + c.returned + c.due_soon + c.overdue + c.to_review
+        [
+            &self.to_sign,
+            &self.returned,
+            &self.due_soon,
+            &self.overdue,
+            &self.to_review,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|t| t.id)
+        .collect::<std::collections::HashSet<_>>()
+        .len()
     }
 }
 

@@ -94,8 +94,8 @@ pub use audit_action::AuditAction;
 pub use calendar_years::AddedCalendarYear;
 pub use error::{StoreError, StoreResult};
 pub use evidence::{
-    BlobInfo, Evidence, EvidenceContent, EvidenceKind, EvidenceReview, EvidenceVersion,
-    NewEvidence, Verdict,
+    BlobInfo, BlobPresence, Evidence, EvidenceContent, EvidenceKind, EvidenceReview,
+    EvidenceVersion, NewEvidence, Verdict,
 };
 pub use fazhi_domain::framework::Role;
 pub use fazhi_domain::task::{ActorRole, Score, TaskAction, TaskActionKind, TaskStatus};

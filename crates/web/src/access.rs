@@ -8,6 +8,7 @@
 //! | [`CurrentUser`] | anyone logged in (see `session`) |
 //! | [`Admin`] | 管理员 (依法治县办) |
 //! | [`CountyReader`] | 管理员 and 查看人员: everything of the county, read-only for the latter |
+//! | [`UnitViewer`] | the county roles, or the liaison of the unit in the path |
 //! | [`TaskViewer`] | anyone who may see the task in the path: the county roles, the task's unit, its lead unit |
 //! | [`TaskUnit`] | the task's own unit (填报, 上传, 报送 …) |
 //! | [`TaskReviewer`] | 依法治县办 or the lead unit of the indicator (审核) |
@@ -177,6 +178,29 @@ fn require_reviewer(role: ActorRole) -> WebResult<()> {
     }
 }
 
+/// Someone who may see the unit in the path (`/units/{id}`): the county roles, or the
+/// unit's own liaison.
+pub struct UnitViewer {
+    pub cu: CurrentUser,
+    pub unit: UnitId,
+}
+
+impl FromRequestParts<AppState> for UnitViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let unit: UnitId = path_id(parts, state).await?;
+        if !can_view_unit(&cu.user, unit) {
+            return Err(reject(
+                parts,
+                WebError::Forbidden("联络员只能查看本单位".into()),
+            ));
+        }
+        Ok(UnitViewer { cu, unit })
+    }
+}
+
 /// Someone who may see the task in the path, with their role on it.
 pub struct TaskViewer {
     pub cu: CurrentUser,
@@ -320,7 +344,7 @@ impl FromRequestParts<AppState> for EvidenceReviewer {
 /// The unit of the task whose ledger case (台账记录) is in the path.
 pub struct LedgerCaseUnit {
     pub cu: CurrentUser,
-    pub case: i64,
+    pub case: fazhi_store::LedgerCaseId,
     pub task: TaskId,
 }
 
@@ -329,12 +353,9 @@ impl FromRequestParts<AppState> for LedgerCaseUnit {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let cu = CurrentUser::from_request_parts(parts, state).await?;
-        let case: i64 = path_id(parts, state).await?;
+        let case: fazhi_store::LedgerCaseId = path_id(parts, state).await?;
         let found = async {
-            let task = state
-                .store
-                .ledger_case_task(fazhi_store::LedgerCaseId(case))
-                .await?;
+            let task = state.store.ledger_case_task(case).await?;
             require_unit(task_role(state, &cu.user, task).await?)?;
             Ok::<_, WebError>(task)
         }
@@ -347,7 +368,7 @@ impl FromRequestParts<AppState> for LedgerCaseUnit {
 /// The unit a 督办单 in the path was sent to (签收, 答复).
 pub struct NoticeUnit {
     pub cu: CurrentUser,
-    pub notice: i64,
+    pub notice: fazhi_store::NoticeId,
     pub task: TaskId,
 }
 
@@ -356,12 +377,9 @@ impl FromRequestParts<AppState> for NoticeUnit {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let cu = CurrentUser::from_request_parts(parts, state).await?;
-        let notice: i64 = path_id(parts, state).await?;
+        let notice: fazhi_store::NoticeId = path_id(parts, state).await?;
         let found = async {
-            let task = state
-                .store
-                .notice_task(fazhi_store::NoticeId(notice))
-                .await?;
+            let task = state.store.notice_task(notice).await?;
             if task_role(state, &cu.user, task).await? != ActorRole::ResponsibleUnit {
                 return Err(WebError::Forbidden("只有被督办的单位可以签收督办单".into()));
             }

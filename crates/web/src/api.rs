@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::{any, get};
 use axum::{Json, Router};
-use fazhi_store::{NodeId, StoredNode, UnitId};
+use fazhi_store::{NodeId, StoredNode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::{OpenApi, ToSchema};
@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::access::{CountyReader, can_view_unit, require_indicator, visible_indicators};
+use crate::access::{CountyReader, UnitViewer, require_indicator, visible_indicators};
 use crate::error::{ApiError, ApiResult, WebError};
 use crate::session::CurrentUser;
 
@@ -262,13 +262,8 @@ async fn units(
     (status = 404, description = "没有该单位", body = ErrorDto)))]
 async fn unit(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    IdPath(id): IdPath<i64>,
+    UnitViewer { unit: id, .. }: UnitViewer,
 ) -> ApiResult<Json<UnitDto>> {
-    let id = UnitId(id);
-    if !can_view_unit(&cu.user, id) {
-        return Err(WebError::forbidden().into());
-    }
     let found = state
         .store
         .units()
@@ -308,13 +303,8 @@ pub struct UnitIndicatorDto {
     (status = 404, description = "没有该单位", body = ErrorDto)))]
 async fn unit_indicators(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    IdPath(id): IdPath<i64>,
+    UnitViewer { unit: id, .. }: UnitViewer,
 ) -> ApiResult<Json<Vec<UnitIndicatorDto>>> {
-    let id = UnitId(id);
-    if !can_view_unit(&cu.user, id) {
-        return Err(WebError::forbidden().into());
-    }
     let items = state.unit_indicators(id).await?;
     Ok(Json(
         items
@@ -350,13 +340,13 @@ async fn unit_indicators(
 async fn indicator(
     State(state): State<AppState>,
     cu: CurrentUser,
-    IdPath(id): IdPath<i64>,
+    IdPath(id): IdPath<NodeId>,
 ) -> ApiResult<Json<NodeDto>> {
     let fw = crate::views::indicators::current(&state).await?;
     let leaves = fw.leaves();
     let node = leaves
         .iter()
-        .find(|(_, n)| n.id == NodeId(id))
+        .find(|(_, n)| n.id == id)
         .map(|(_, n)| *n)
         .ok_or_else(|| WebError::NotFound("未找到该指标".into()))?;
     require_indicator(&state, &cu.user, node.id).await?;

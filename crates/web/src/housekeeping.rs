@@ -98,8 +98,11 @@ pub async fn collect_blobs(
         .await?;
     let mut n = 0;
     for sha in old {
-        if state.store.forget_unreferenced_blob(&sha).await? {
-            state.files.delete(&sha).await?;
+        if state
+            .store
+            .forget_unreferenced_blob_with(&sha, state.files.delete(&sha))
+            .await?
+        {
             n += 1;
         }
     }

@@ -52,6 +52,9 @@ pub struct Config {
     /// Behind a reverse proxy: the header it puts the client address in (e.g.
     /// `X-Forwarded-For`; its right-most address is used). Without it, the peer address.
     pub trusted_proxy_header: Option<String>,
+    /// Decides "today" for lights, late submissions and the inbox (Beijing time unless
+    /// the config file says `utc_offset`).
+    pub clock: fazhi_domain::clock::Clock,
 }
 
 impl Config {
@@ -65,6 +68,7 @@ impl Config {
             warn_workdays: fazhi_domain::supervision::DEFAULT_WARN_WORKDAYS,
             public_url: None,
             trusted_proxy_header: None,
+            clock: fazhi_domain::clock::Clock::default(),
         }
     }
 
@@ -100,6 +104,11 @@ impl AppState {
             limiter: Arc::new(LoginLimits::default()),
             cache: Arc::default(),
         }
+    }
+
+    /// Today's date in the configured zone: the one "today" of every page and API call.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.config.clock.today()
     }
 }
 

@@ -116,7 +116,7 @@ pub(crate) fn tempfile_dir(tag: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn gc_runs_and_bad_public_url_is_refused() {
+fn gc_runs_and_bad_config_values_are_refused() {
     let dir = tempfile_dir("gc");
     let d = dir.to_str().unwrap();
     let out = fazhi(&["gc", "--data-dir", d]);
@@ -131,5 +131,17 @@ fn gc_runs_and_bad_public_url_is_refused() {
     let out = fazhi(&["gc", "--data-dir", d, "--config", config.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("public_url"), "{}", stderr(&out));
+    // The time zone of "today" is read from the same file, and checked.
+    std::fs::write(&config, "utc_offset = \"北京时间\"\n").unwrap();
+    let out = fazhi(&["gc", "--data-dir", d, "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("utc_offset") && stderr(&out).contains("+08:00"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&config, "utc_offset = \"+08:00\"\n").unwrap();
+    let out = fazhi(&["gc", "--data-dir", d, "--config", config.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).ok();
 }

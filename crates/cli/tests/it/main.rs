@@ -3,10 +3,10 @@
 mod audit;
 mod calendar;
 mod import;
+#[cfg(target_os = "linux")]
+mod live;
 mod package;
 mod rules;
-#[cfg(target_os = "linux")]
-mod upload;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

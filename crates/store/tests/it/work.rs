@@ -22,6 +22,7 @@ store_tests!(
     lead_unit_reviews_co_units,
     reports_are_append_only,
     blobs_are_deduplicated,
+    forgetting_a_blob_and_attaching_it_exclude_each_other,
     evidence_versions_are_kept,
     link_evidence_is_validated,
     link_evidence_gets_new_versions,
@@ -1050,6 +1051,145 @@ async fn blobs_are_deduplicated(db: Db) {
     assert_eq!(log.len(), 2);
 }
 
+/// The clean-up of unreferenced files and the attaching of a file to evidence: a referenced
+/// file is never forgotten, bytes gone by the time of attaching refuse the upload, and when
+/// both race, the result is one of the two consistent ends.
+async fn forgetting_a_blob_and_attaching_it_exclude_each_other(db: Db) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let s = &db.store;
+    let (t, unit) = working_task(s).await;
+    let file = |sha: &str| EvidenceContent::File {
+        blob_sha256: sha.into(),
+        original_name: Some("会议纪要.pdf".into()),
+    };
+
+    // Bytes missing when the store looks, inside the transaction: refused, nothing kept.
+    s.put_blob(SHA_A, 4, "application/pdf").await.unwrap();
+    let err = s
+        .add_evidence_checked(
+            t.id,
+            meta("纪要"),
+            file(SHA_A),
+            &unit.actor(),
+            Some(Box::pin(async { false })),
+        )
+        .await
+        .unwrap_err();
+    invalid_containing(err, "请重新上传");
+    assert_eq!(count_rows(s, "evidence").await, 0);
+
+    // Unreferenced: the bytes are deleted (inside the transaction) and the row goes.
+    let deleted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&deleted);
+    let delete = async move {
+        flag.store(true, Ordering::SeqCst);
+        Ok::<(), std::io::Error>(())
+    };
+    assert!(
+        s.forget_unreferenced_blob_with(SHA_A, delete)
+            .await
+            .unwrap()
+    );
+    assert!(deleted.load(Ordering::SeqCst));
+    assert!(s.blob(SHA_A).await.unwrap().is_none());
+
+    // A failing delete keeps the row, so the next sweep tries again.
+    s.put_blob(SHA_A, 4, "application/pdf").await.unwrap();
+    let failing = async { Err::<(), _>(std::io::Error::other("磁盘只读")) };
+    let err = s
+        .forget_unreferenced_blob_with(SHA_A, failing)
+        .await
+        .unwrap_err();
+    invalid_containing(err, "磁盘只读");
+    assert!(s.blob(SHA_A).await.unwrap().is_some());
+
+    // Referenced: kept, and the bytes are not touched.
+    let id = s
+        .add_evidence_checked(
+            t.id,
+            meta("纪要"),
+            file(SHA_A),
+            &unit.actor(),
+            Some(Box::pin(async { true })),
+        )
+        .await
+        .unwrap();
+    let untouched = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&untouched);
+    let delete = async move {
+        flag.store(false, Ordering::SeqCst);
+        Ok::<(), std::io::Error>(())
+    };
+    assert!(
+        !s.forget_unreferenced_blob_with(SHA_A, delete)
+            .await
+            .unwrap()
+    );
+    assert!(untouched.load(Ordering::SeqCst));
+    assert!(s.blob(SHA_A).await.unwrap().is_some());
+    assert_eq!(s.evidence(id).await.unwrap().title, "纪要");
+
+    // The race, many times: a collector and an upload of the same content at once. The
+    // "file store" is a flag the collector clears and the upload reads.
+    let mut ends = [0usize; 2];
+    for round in 0..20u32 {
+        let sha = format!("{:064x}", u64::from(round) + 1);
+        s.put_blob(&sha, 1, "text/plain").await.unwrap();
+        let bytes_there = Arc::new(AtomicBool::new(true));
+        let (a, b) = (bytes_there.clone(), bytes_there.clone());
+        let collector = {
+            let s = s.clone();
+            let sha = sha.clone();
+            tokio::spawn(async move {
+                let delete = async move {
+                    tokio::task::yield_now().await;
+                    a.store(false, Ordering::SeqCst);
+                    Ok::<(), std::io::Error>(())
+                };
+                s.forget_unreferenced_blob_with(&sha, delete).await.unwrap()
+            })
+        };
+        let upload = {
+            let s = s.clone();
+            let actor = unit.actor();
+            let t = t.id;
+            let sha = sha.clone();
+            tokio::spawn(async move {
+                let present = Box::pin(async move { b.load(Ordering::SeqCst) });
+                s.add_evidence_checked(
+                    t,
+                    meta(&format!("第{round}次")),
+                    EvidenceContent::File {
+                        blob_sha256: sha,
+                        original_name: None,
+                    },
+                    &actor,
+                    Some(present),
+                )
+                .await
+            })
+        };
+        let forgotten = collector.await.unwrap();
+        let attached = upload.await.unwrap();
+        let referenced = s.blob_referenced(&sha).await.unwrap();
+        match (&attached, forgotten) {
+            // The upload won: the file stays, with its bytes.
+            (Ok(_), false) => {
+                assert!(referenced && bytes_there.load(Ordering::SeqCst));
+                ends[0] += 1;
+            }
+            // The collector won: the upload was refused, nothing refers to the gone bytes.
+            (Err(_), true) => {
+                assert!(!referenced && !bytes_there.load(Ordering::SeqCst));
+                ends[1] += 1;
+            }
+            other => panic!("round {round}: inconsistent end {other:?}"),
+        }
+    }
+    assert_eq!(ends.iter().sum::<usize>(), 20, "{ends:?}");
+}
+
 /// A signed task of 县司法局 (indicator 4) and its liaison.
 async fn working_task(s: &Store) -> (TaskSummary, User) {
     import_county(s).await;
@@ -1667,6 +1807,10 @@ async fn inbox_lists_what_to_do(db: Db) {
         inbox.overdue.iter().map(|t| t.id).collect::<Vec<_>>(),
         [t15.id]
     );
+    // Both are still 待签收 too: the badge counts each task once (35, not 37).
+    assert!(inbox.to_review.is_empty() && inbox.returned.is_empty());
+    assert_eq!(inbox.total(), inbox.to_sign.len());
+    assert_eq!(inbox.total(), 35);
 
     // The co unit hands in on indicator 15; 县司法局 leads it and sees it to review.
     for action in [TaskAction::Sign, TaskAction::Submit] {

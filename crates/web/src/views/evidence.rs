@@ -241,6 +241,24 @@ async fn store_file(
     Ok((name, blob))
 }
 
+/// Whether the file's bytes are still in the file store, asked by the store once it holds
+/// the file's row (a concurrent clean-up may just have removed the same content).
+fn still_stored<'a>(state: &'a AppState, sha256: &'a str) -> fazhi_store::BlobPresence<'a> {
+    Box::pin(async move { state.files.exists(sha256).await.unwrap_or(false) })
+}
+
+/// The result of an upload, after removing what it stored when it failed.
+async fn discard_on_error<T>(
+    state: &AppState,
+    stored: Option<(String, fazhi_files::StoredBlob)>,
+    result: WebResult<T>,
+) -> WebResult<T> {
+    if result.is_err() {
+        discard(state, stored).await;
+    }
+    result
+}
+
 /// After a failed upload: remove the file it stored, unless the same content was there
 /// before (another item's) or something refers to it by now. What a crash leaves is
 /// collected by the housekeeping task.
@@ -249,13 +267,12 @@ async fn discard(state: &AppState, stored: Option<(String, fazhi_files::StoredBl
     if blob.deduplicated {
         return;
     }
-    match state.store.forget_unreferenced_blob(&blob.sha256).await {
-        Ok(true) => {
-            if let Err(e) = state.files.delete(&blob.sha256).await {
-                tracing::warn!("上传失败后未能删除文件 {}：{e}", blob.sha256);
-            }
-        }
-        Ok(false) => {}
+    let forgotten = state
+        .store
+        .forget_unreferenced_blob_with(&blob.sha256, state.files.delete(&blob.sha256))
+        .await;
+    match forgotten {
+        Ok(_) => {}
         Err(e) => tracing::warn!("上传失败后未能删除文件 {}：{e}", blob.sha256),
     }
 }
@@ -285,10 +302,7 @@ pub async fn upload(
     state.store.ensure_accepts_material(task).await?;
     let mut stored = None;
     let result = upload_parts(&state, &cu, task, &mut multipart, &mut stored).await;
-    if result.is_err() {
-        discard(&state, stored).await;
-    }
-    let name = result?;
+    let name = discard_on_error(&state, stored, result).await?;
     flash(&state, &cu, format!("已上传“{name}”")).await?;
     Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
 }
@@ -330,7 +344,7 @@ async fn upload_parts(
     // Whether the bytes were already stored is not said: the file may be another unit's.
     state
         .store
-        .add_evidence(
+        .add_evidence_checked(
             task,
             new_evidence(title, doc_number, doc_date),
             EvidenceContent::File {
@@ -338,6 +352,7 @@ async fn upload_parts(
                 original_name: Some(name.clone()),
             },
             &cu.user.actor(),
+            Some(still_stored(state, &blob.sha256)),
         )
         .await?;
     Ok(name.clone())
@@ -357,10 +372,7 @@ pub async fn replace(
     state.store.ensure_accepts_material(task).await?;
     let mut stored = None;
     let result = replace_parts(&state, &cu, id, &mut multipart, &mut stored).await;
-    if result.is_err() {
-        discard(&state, stored).await;
-    }
-    let (name, version) = result?;
+    let (name, version) = discard_on_error(&state, stored, result).await?;
     flash(
         &state,
         &cu,
@@ -393,13 +405,14 @@ async fn replace_parts(
         .await?;
     let version = state
         .store
-        .replace_evidence(
+        .replace_evidence_checked(
             id,
             EvidenceContent::File {
                 blob_sha256: blob.sha256.clone(),
                 original_name: Some(name.clone()),
             },
             &cu.user.actor(),
+            Some(still_stored(state, &blob.sha256)),
         )
         .await?;
     Ok((name.clone(), version))

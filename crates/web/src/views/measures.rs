@@ -6,8 +6,8 @@ use crate::AppState;
 use crate::access::{LedgerCaseUnit, TaskUnit, TaskViewer};
 use crate::error::{WebError, WebResult};
 use crate::views::flash;
+use crate::views::opt_date;
 use crate::views::opt_number;
-use crate::views::{opt_date, today};
 use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -245,7 +245,7 @@ pub async fn delete_case(
 ) -> WebResult<Response> {
     state
         .store
-        .delete_ledger_case(fazhi_store::LedgerCaseId(case_id), &cu.user.actor())
+        .delete_ledger_case(case_id, &cu.user.actor())
         .await?;
     flash(&state, &cu, "台账记录已删除").await?;
     Ok(Redirect::to(&format!("/tasks/{task}#ledger")).into_response())
@@ -282,13 +282,13 @@ pub async fn task_supervision(state: &AppState, t: &TaskSummary) -> WebResult<Ta
     };
     Ok(TaskSupervision {
         measures: measures_view(&m, &calendar),
-        light: t.light(&calendar, state.config.warn_workdays, today()),
+        light: t.light(&calendar, state.config.warn_workdays, state.today()),
         notices,
         levels: NoticeLevel::ALL
             .into_iter()
             .map(|l| (l.as_str(), l.label(), l.colour()))
             .collect(),
         min_level,
-        today: today(),
+        today: state.today(),
     })
 }

@@ -58,7 +58,7 @@ impl Layout {
             flash_warn = session.data.flash_warn.take();
             state.save_session(&session).await?;
         }
-        let inbox = state.inbox_total(u, today()).await?;
+        let inbox = state.inbox_total(u, state.today()).await?;
         Ok(Some(Layout {
             user_name: u.display_name.clone(),
             role_label: u.role.label(),
@@ -133,11 +133,6 @@ pub fn opt_date(raw: &Option<String>, what: &str) -> WebResult<Option<NaiveDate>
                 WebError::BadRequest(format!("{what}“{s}”不是有效日期，应写成 2026-03-31"))
             }),
     }
-}
-
-pub(crate) fn today() -> NaiveDate {
-    // Beijing date: the office's working day, not UTC's.
-    fazhi_domain::clock::Clock::default().today()
 }
 
 pub fn opt_number(raw: &Option<String>, what: &str) -> WebResult<Option<f64>> {

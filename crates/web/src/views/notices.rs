@@ -5,8 +5,8 @@ use crate::AppState;
 use crate::access::{Admin, NoticeUnit};
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
+use crate::views::opt_date;
 use crate::views::{Layout, flash, render};
-use crate::views::{opt_date, today};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -38,7 +38,7 @@ pub async fn issue(
         .ok()
         .ok_or_else(|| WebError::BadRequest(format!("督办级别“{}”无法识别", f.level)))?;
     let respond_by = opt_date(&f.respond_by, "答复期限")?;
-    if respond_by.is_some_and(|d| d < today()) {
+    if respond_by.is_some_and(|d| d < state.today()) {
         return Err(WebError::BadRequest("答复期限不能早于今天".into()));
     }
     state
@@ -70,11 +70,7 @@ pub async fn acknowledge(
 ) -> WebResult<Response> {
     state
         .store
-        .acknowledge_notice(
-            fazhi_store::NoticeId(notice_id),
-            f.note.as_deref().unwrap_or(""),
-            &cu.user.actor(),
-        )
+        .acknowledge_notice(notice_id, f.note.as_deref().unwrap_or(""), &cu.user.actor())
         .await?;
     flash(&state, &cu, "督办单已签收").await?;
     Ok(Redirect::to(&format!("/tasks/{task}#notices")).into_response())
@@ -133,6 +129,6 @@ pub async fn notices(
         layout: Layout::build(&state, &cu).await?,
         rows,
         is_admin,
-        today: today(),
+        today: state.today(),
     })
 }

@@ -4,7 +4,6 @@ use crate::AppState;
 use crate::access::CountyReader;
 use crate::error::WebResult;
 use crate::views::measures::judge_task;
-use crate::views::today;
 use crate::views::{Layout, render};
 use askama::Template;
 use axum::extract::State;
@@ -91,7 +90,7 @@ pub async fn overview(
             let judged = judge_task(&m, &calendar);
             let verdict = roll_up(judged.iter().map(|(_, j)| j.verdict));
             let violations = judged.iter().map(|(_, j)| j.violations()).sum::<usize>();
-            let light = t.light(&calendar, warn, today());
+            let light = t.light(&calendar, warn, state.today());
             *lights.entry(light.light).or_default() += 1;
             let order = t.code.parse::<usize>().unwrap_or(usize::MAX);
             let row = rows

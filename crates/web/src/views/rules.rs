@@ -97,12 +97,12 @@ pub struct RevokeForm {
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(cu): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<fazhi_store::CorrectionId>,
     Form(f): Form<RevokeForm>,
 ) -> WebResult<Response> {
     state
         .store
-        .revoke_rule_correction(fazhi_store::CorrectionId(id), &cu.user.actor())
+        .revoke_rule_correction(id, &cu.user.actor())
         .await?;
     flash(&state, &cu, "已撤销这条更正，恢复为自动识别的结果").await?;
     Ok(Redirect::to(&format!("/indicators/{}#rules", f.node)).into_response())

@@ -6,7 +6,6 @@ use crate::access::{Admin, ScoreKind, TaskScorer, TaskUnit, TaskViewer};
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
 use crate::views::opt_date;
-use crate::views::today;
 use crate::views::{Layout, flash, opt_id, render};
 use askama::Template;
 use axum::Form;
@@ -40,12 +39,13 @@ pub(crate) fn rows(
     tasks: Vec<TaskSummary>,
     calendar: &fazhi_domain::calendar::HolidayCalendar,
     warn: u32,
+    today: chrono::NaiveDate,
 ) -> Vec<TaskRow> {
     tasks
         .into_iter()
         .map(|t| TaskRow {
             status_class: status_class(t.status),
-            light: t.light(calendar, warn, today()),
+            light: t.light(calendar, warn, today),
             t,
         })
         .collect()
@@ -122,10 +122,15 @@ pub async fn tasks(
         csrf: cu.csrf.clone(),
         is_admin: cu.user.role == UserRole::Admin,
         round,
-        rows: rows(shown, &*state.calendar().await?, state.config.warn_workdays)
-            .into_iter()
-            .filter(|r| light.is_empty() || r.light.light.css() == light)
-            .collect(),
+        rows: rows(
+            shown,
+            &*state.calendar().await?,
+            state.config.warn_workdays,
+            state.today(),
+        )
+        .into_iter()
+        .filter(|r| light.is_empty() || r.light.light.css() == light)
+        .collect(),
         light,
         units: if liaison {
             Vec::new()
@@ -190,7 +195,8 @@ pub async fn task(
     };
     let can_edit = active && role == ActorRole::ResponsibleUnit && d.summary.status.is_editable();
     let can_review = matches!(role, ActorRole::Office | ActorRole::LeadUnit);
-    let overdue = d.summary.due_on.is_some_and(|due| due < today()) && !d.summary.status.is_done();
+    let overdue =
+        d.summary.due_on.is_some_and(|due| due < state.today()) && !d.summary.status.is_done();
     render(&TaskPage {
         layout: Layout::build(&state, &cu).await?,
         csrf: cu.csrf.clone(),
@@ -233,7 +239,7 @@ pub async fn action(
     let label = action.label();
     let status = state
         .store
-        .transition(id, &action, role, &cu.user.actor(), crate::views::today())
+        .transition(id, &action, role, &cu.user.actor(), state.today())
         .await?;
     flash(
         &state,

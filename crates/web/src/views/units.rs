@@ -1,15 +1,14 @@
 //! 责任单位 list and one unit's 责任清单.
 
-use crate::access::{CountyReader, can_view_unit};
+use crate::access::{CountyReader, UnitViewer};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
-use fazhi_store::{Role, UnitDetail, UnitId, UnitKind, UnitSummary};
+use fazhi_store::{Role, UnitDetail, UnitKind, UnitSummary};
 
 use super::{Layout, render};
 use crate::AppState;
-use crate::error::{WebError, WebResult};
-use crate::session::CurrentUser;
+use crate::error::WebResult;
 
 #[derive(Template)]
 #[template(path = "units/list.html")]
@@ -102,12 +101,8 @@ struct ListPage {
 
 pub async fn responsibility_list(
     State(state): State<AppState>,
-    cu: CurrentUser,
-    Path(id): Path<UnitId>,
+    UnitViewer { cu, unit: id }: UnitViewer,
 ) -> WebResult<impl IntoResponse> {
-    if !can_view_unit(&cu.user, id) {
-        return Err(WebError::Forbidden("只能查看本单位的责任清单".into()));
-    }
     let unit = state.store.unit(id).await?;
     let items = state.unit_indicators(id).await?;
     let fw = super::indicators::current(&state).await?;

@@ -605,3 +605,29 @@ async fn private_calendar_feed() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The page's "today" comes from the configured zone (`utc_offset`), not from a zone
+/// fixed in the code: UTC+14 and UTC−12 are 26 hours apart, so their dates always differ.
+#[tokio::test]
+async fn today_follows_the_configured_zone() {
+    use fazhi_domain::clock::{Clock, Zone};
+    let mut shown = Vec::new();
+    for minutes in [14 * 60, -12 * 60] {
+        let zone = Zone::from_offset_minutes(minutes).expect("zone");
+        let app = App::custom(|c| c.clock = Clock::new(zone), |_| {}).await;
+        app.user("boss", UserRole::Admin, None).await;
+        let mut c = app.login("boss").await;
+        let page = c.get("/admin/calendar").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let expected = zone.date_of(Utc::now());
+        let day = ["今天是 ", &expected.to_string()].concat();
+        // Just after midnight the date may turn between the two reads: accept either.
+        let before = minus(expected, 1).to_string();
+        assert!(
+            page.text.contains(&day) || page.text.contains(&["今天是 ", &before].concat()),
+            "zone {minutes} min: expected {day}"
+        );
+        shown.push(expected);
+    }
+    assert!(shown[0] > shown[1], "{shown:?}");
+}

@@ -101,30 +101,38 @@ pub struct AliasForm {
 }
 
 pub async fn add_alias(
-    State(state): State<AppState>,
-    Admin(cu): Admin,
-    Path(id): Path<UnitId>,
-    Form(form): Form<AliasForm>,
+    state: State<AppState>,
+    admin: Admin,
+    id: Path<UnitId>,
+    form: Form<AliasForm>,
 ) -> WebResult<Response> {
-    state
-        .store
-        .add_alias(id, &form.alias, &cu.user.actor())
-        .await?;
-    flash(&state, &cu, format!("已添加别名“{}”", form.alias.trim())).await?;
-    Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())
+    change_alias(state, admin, id, form, true).await
 }
 
 pub async fn remove_alias(
+    state: State<AppState>,
+    admin: Admin,
+    id: Path<UnitId>,
+    form: Form<AliasForm>,
+) -> WebResult<Response> {
+    change_alias(state, admin, id, form, false).await
+}
+
+async fn change_alias(
     State(state): State<AppState>,
     Admin(cu): Admin,
     Path(id): Path<UnitId>,
     Form(form): Form<AliasForm>,
+    add: bool,
 ) -> WebResult<Response> {
-    state
-        .store
-        .remove_alias(id, &form.alias, &cu.user.actor())
-        .await?;
-    flash(&state, &cu, format!("已删除别名“{}”", form.alias.trim())).await?;
+    let actor = cu.user.actor();
+    if add {
+        state.store.add_alias(id, &form.alias, &actor).await?;
+    } else {
+        state.store.remove_alias(id, &form.alias, &actor).await?;
+    }
+    let done = if add { "已添加" } else { "已删除" };
+    flash(&state, &cu, format!("{done}别名“{}”", form.alias.trim())).await?;
     Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())
 }
 

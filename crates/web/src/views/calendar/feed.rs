@@ -7,7 +7,6 @@
 use crate::AppState;
 use crate::error::WebResult;
 use crate::session::{CurrentUser, random_token, sha256_hex};
-use crate::views::today;
 use crate::views::{Layout, cn_time, render};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -139,7 +138,7 @@ pub async fn feed(
         &state.store,
         &user,
         None,
-        today(),
+        state.today(),
         &cal,
         state.config.warn_workdays,
     )

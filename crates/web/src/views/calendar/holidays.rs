@@ -6,7 +6,6 @@ use crate::AppState;
 use crate::access::Admin;
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
-use crate::views::today;
 use crate::views::{Layout, cn_time, flash, render};
 use askama::Template;
 use axum::Form;
@@ -202,10 +201,10 @@ async fn admin_page(
             }
         })
         .collect();
-    let next = today().year() + 1;
+    let next = state.today().year() + 1;
     let missing_next = (!cal.is_covered(next)).then_some(next);
     let input = if input.year.is_empty() && input.source.is_empty() && input.text.is_empty() {
-        let suggested = (today().year()..=today().year() + 2)
+        let suggested = (state.today().year()..=state.today().year() + 2)
             .find(|y| !cal.is_covered(*y))
             .unwrap_or(next);
         YearInput {
@@ -224,7 +223,7 @@ async fn admin_page(
         error,
         example: EXAMPLE,
         tool: run_tool(&cal, tool),
-        today: day_with_weekday(today()),
+        today: day_with_weekday(state.today()),
     })
 }
 

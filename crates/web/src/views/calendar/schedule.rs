@@ -4,7 +4,6 @@ use super::day_with_weekday;
 use crate::AppState;
 use crate::error::WebResult;
 use crate::session::CurrentUser;
-use crate::views::today;
 use crate::views::{Layout, opt_id, render};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -71,7 +70,7 @@ pub async fn schedule(
     cu: CurrentUser,
     Query(q): Query<ScheduleQuery>,
 ) -> WebResult<impl IntoResponse> {
-    let day = today();
+    let day = state.today();
     let unit = opt_id(&q.unit).map(UnitId);
     let cal = state.calendar().await?;
     let s = fazhi_store::schedule::schedule(
