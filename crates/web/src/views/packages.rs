@@ -403,7 +403,8 @@ pub async fn build(
         format!("已开始生成材料汇编 #{id}。生成在后台进行，可以离开本页，完成后回到这里下载。"),
     )
     .await?;
-    Ok(Redirect::to("/packages").into_response())
+    // To the new job's card: on a phone the form fills the screen above the list.
+    Ok(Redirect::to(&format!("/packages#job-{id}")).into_response())
 }
 
 pub async fn cancel(

@@ -79,10 +79,13 @@ async fn build(c: &mut Client, fields: &[(&str, &str)]) -> i64 {
     c.get("/packages").await;
     let r = c.post("/packages", fields).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    assert_eq!(r.location.as_deref(), Some("/packages"));
+    let to = r.location.clone().unwrap_or_default();
     let page = c.get("/packages").await;
     assert!(page.text.contains("已开始生成材料汇编 #"), "{}", page.text);
-    number_after(&page.text, "已开始生成材料汇编 #")
+    let id = number_after(&page.text, "已开始生成材料汇编 #");
+    assert_eq!(to, format!("/packages#job-{id}"), "to the new job's card");
+    assert!(page.text.contains(&format!("id=\"job-{id}\"")));
+    id
 }
 
 fn actions(entries: &[fazhi_store::AuditRecord], job: i64) -> Vec<String> {
