@@ -363,12 +363,12 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     .await;
     chores.abort();
     // A build cut off here is marked failed at the next start (`start_jobs`).
-    worker.abort();
+    worker.stop();
     result
 }
 
 pub use housekeeping::{Swept, sweep};
-pub use jobs::{INTERRUPTED_MESSAGE, start_jobs};
+pub use jobs::{INTERRUPTED_MESSAGE, PackageWorker, start_jobs};
 
 async fn shutdown_signal() {
     let ctrl_c = async {

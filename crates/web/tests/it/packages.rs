@@ -484,7 +484,7 @@ async fn the_servers_worker_builds_and_fails_what_a_stopped_server_left_running(
         assert_eq!(admin.get("/packages/jobs").await.status, StatusCode::OK);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    worker.abort();
+    worker.stop();
     assert_eq!(status, JobStatus::Done);
     let r = admin.get(&format!("/packages/{id}/file")).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -622,4 +622,84 @@ async fn the_api_builds_lists_cancels_and_downloads() {
         .post_json("/api/v1/packages", &serde_json::json!({}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn stopping_the_server_mid_build_leaves_no_file_and_the_next_start_fails_the_job() {
+    let Site {
+        app,
+        mut admin,
+        mut sifa,
+        ..
+    } = site().await;
+    // A recording large enough to be caught mid-build: 512 MiB streamed into the store.
+    let chunk = bytes::Bytes::from(vec![0u8; 1 << 20]);
+    let chunks =
+        futures_util::stream::iter((0..512).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+    let blob = app.state.files.put_stream(chunks, 1 << 30).await.unwrap();
+    app.store
+        .put_blob(&blob.sha256, blob.size, blob.content_type)
+        .await
+        .unwrap();
+    let task = fazhi_store::TaskId(sifa.task_id("25").await);
+    let actor = fazhi_store::Actor::system();
+    let evidence = app
+        .store
+        .add_file_evidence(
+            task,
+            fazhi_store::NewEvidence {
+                title: "执法全过程录像".into(),
+                doc_number: None,
+                doc_date: None,
+            },
+            &blob.sha256,
+            Some("录像.mp4"),
+            &actor,
+        )
+        .await
+        .unwrap();
+    app.store
+        .review_evidence(evidence, fazhi_store::Verdict::Ok, None, &actor)
+        .await
+        .unwrap();
+
+    let worker = fazhi_web::start_jobs(&app.state).await.unwrap();
+    let id = build(&mut admin, &[]).await;
+    let dir = app.state.config.package_settings().dir;
+    let name = fazhi_package::job::package_file_name(JobId(id));
+    let part = dir.join(format!(".{name}.part"));
+    let mut writing = false;
+    for _ in 0..3000 {
+        if std::fs::metadata(&part).is_ok_and(|m| m.len() > 0) {
+            writing = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(writing, "the build started writing {}", part.display());
+    worker.stop();
+    // The writer sees the stop at its next chunk and removes what it wrote.
+    let mut gone = false;
+    for _ in 0..1000 {
+        if !part.exists() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(gone, "the half-written file is removed");
+    assert!(!dir.join(&name).exists(), "no package under the final name");
+    let job = app.store.job(JobId(id)).await.unwrap();
+    assert_eq!(
+        job.status,
+        JobStatus::Running,
+        "nothing recorded on the way out"
+    );
+
+    let worker = fazhi_web::start_jobs(&app.state).await.unwrap();
+    let job = app.store.job(JobId(id)).await.unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.message.as_deref(), Some(fazhi_web::INTERRUPTED_MESSAGE));
+    assert!(job.result_path.is_none());
+    worker.stop();
 }
