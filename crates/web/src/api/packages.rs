@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use fazhi_package::PackageFormat;
-use fazhi_store::{Job, JobStatus, RoundInfo};
+use fazhi_store::{Job, RoundInfo};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -73,8 +73,8 @@ pub struct PackageJobDto {
     download_url: Option<String>,
 }
 
-fn dto(job: &Job, rounds: &[RoundInfo]) -> PackageJobDto {
-    let row = crate::views::packages::job_row(job, rounds);
+fn dto(state: &AppState, job: &Job, rounds: &[RoundInfo]) -> PackageJobDto {
+    let row = crate::views::packages::job_row(state, job, rounds);
     let p = job.progress;
     PackageJobDto {
         id: job.id.0,
@@ -94,7 +94,8 @@ fn dto(job: &Job, rounds: &[RoundInfo]) -> PackageJobDto {
         created_at: job.created_at.to_rfc3339(),
         finished_at: job.finished_at.map(|t| t.to_rfc3339()),
         expires_at: job.expires_at.map(|t| t.to_rfc3339()),
-        download_url: (job.status == JobStatus::Done && job.result_path.is_some())
+        download_url: row
+            .done
             .then(|| format!("/api/v1/packages/{}/file", job.id)),
     }
 }
@@ -130,7 +131,7 @@ pub(super) async fn list_packages(
 ) -> ApiResult<Json<Vec<PackageJobDto>>> {
     let jobs = visible_jobs(&state, &cu.user, Some(100)).await?;
     let rounds = state.store.rounds().await?;
-    Ok(Json(jobs.iter().map(|j| dto(j, &rounds)).collect()))
+    Ok(Json(jobs.iter().map(|j| dto(&state, j, &rounds)).collect()))
 }
 
 /// Queues a package build; the server builds it in the background. Poll the job for its
@@ -162,7 +163,7 @@ pub(super) async fn create_package(
     let id = queue(&state, &cu.user, &params).await?;
     let job = state.store.job(id).await?;
     let rounds = state.store.rounds().await?;
-    Ok((StatusCode::ACCEPTED, Json(dto(&job, &rounds))))
+    Ok((StatusCode::ACCEPTED, Json(dto(&state, &job, &rounds))))
 }
 
 /// One package job, with its progress.
@@ -177,7 +178,7 @@ pub(super) async fn package(
     PackageJobAccess { job, .. }: PackageJobAccess,
 ) -> ApiResult<Json<PackageJobDto>> {
     let rounds = state.store.rounds().await?;
-    Ok(Json(dto(&job, &rounds)))
+    Ok(Json(dto(&state, &job, &rounds)))
 }
 
 /// Cancels a queued or running build (a running one stops within a few seconds).
@@ -193,7 +194,7 @@ pub(super) async fn cancel_package(
 ) -> ApiResult<Json<PackageJobDto>> {
     let after = state.store.cancel_job(job.id, &cu.user.actor()).await?;
     let rounds = state.store.rounds().await?;
-    Ok(Json(dto(&after, &rounds)))
+    Ok(Json(dto(&state, &after, &rounds)))
 }
 
 /// The finished archive (`application/zip`); answers `Range` requests, so a large download

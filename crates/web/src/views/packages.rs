@@ -61,6 +61,8 @@ pub struct JobRow {
     pub bytes_total_shown: String,
     pub percent: u64,
     pub done: bool,
+    /// Done, but built by the command line at a path of its own: not served on the web.
+    pub elsewhere: Option<String>,
     pub size_shown: Option<String>,
     pub sha256: Option<String>,
     pub expires_at: Option<String>,
@@ -140,7 +142,21 @@ fn notes(job: &Job) -> (Vec<String>, usize) {
     (out, problems)
 }
 
-pub fn job_row(job: &Job, rounds: &[RoundInfo]) -> JobRow {
+/// Whether `path` lies in the directory where the server keeps the packages it built.
+/// Only those are served: a job's recorded path is never trusted to point anywhere else
+/// (the command line writes where its user said).
+pub fn in_package_dir(state: &AppState, path: &str) -> bool {
+    let dir = state.config.package_settings().dir;
+    match (
+        dir.canonicalize(),
+        std::path::Path::new(path).canonicalize(),
+    ) {
+        (Ok(d), Ok(p)) => p.starts_with(d),
+        _ => false,
+    }
+}
+
+pub fn job_row(state: &AppState, job: &Job, rounds: &[RoundInfo]) -> JobRow {
     let p = job.progress;
     // By bytes (what takes the time), by files while the total is not known yet.
     let share = |done: u64, total: u64| {
@@ -175,7 +191,15 @@ pub fn job_row(job: &Job, rounds: &[RoundInfo]) -> JobRow {
         bytes_done_shown: human_size(&p.bytes_done),
         bytes_total_shown: human_size(&p.bytes_total),
         percent,
-        done: job.status == JobStatus::Done && job.result_path.is_some(),
+        done: job.status == JobStatus::Done
+            && job
+                .result_path
+                .as_deref()
+                .is_some_and(|p| in_package_dir(state, p)),
+        elsewhere: job
+            .result_path
+            .clone()
+            .filter(|p| job.status == JobStatus::Done && !in_package_dir(state, p)),
         size_shown: job.result_size.as_ref().map(human_size),
         sha256: job.result_sha256.clone(),
         expires_at: job.expires_at.as_ref().map(cn_time),
@@ -225,7 +249,7 @@ struct JobList {
 async fn job_list(state: &AppState, cu: &CurrentUser) -> WebResult<JobList> {
     let jobs = visible_jobs(state, &cu.user, Some(LIST_LIMIT)).await?;
     let rounds = state.store.rounds().await?;
-    let rows: Vec<JobRow> = jobs.iter().map(|j| job_row(j, &rounds)).collect();
+    let rows: Vec<JobRow> = jobs.iter().map(|j| job_row(state, j, &rounds)).collect();
     Ok(JobList {
         polling: rows.iter().any(|r| r.active),
         rows,
@@ -467,6 +491,12 @@ pub async fn serve_package(
             "材料汇编 #{} 还没有可下载的文件（{}）",
             job.id,
             job.status.label()
+        )));
+    }
+    if !in_package_dir(state, path) {
+        return Err(WebError::NotFound(format!(
+            "材料汇编 #{} 是在命令行生成的，文件在服务器上的 {path}，不能在网页下载",
+            job.id
         )));
     }
     let gone = || {

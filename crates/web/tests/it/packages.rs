@@ -703,3 +703,49 @@ async fn stopping_the_server_mid_build_leaves_no_file_and_the_next_start_fails_t
     assert!(job.result_path.is_none());
     worker.stop();
 }
+
+/// A package the command line wrote to a path of its own is listed, but its file is not
+/// served: the server sends only what lies in its packages directory.
+#[tokio::test]
+async fn a_package_built_elsewhere_is_listed_but_not_served() {
+    let Site { app, mut admin, .. } = site().await;
+    let outside = tempfile::tempdir().unwrap();
+    let out = outside.path().join("命令行汇编.zip");
+    let actor = fazhi_store::Actor {
+        user_id: None,
+        name: "命令行".into(),
+    };
+    let id = app
+        .store
+        .create_job(
+            fazhi_store::NewJob {
+                kind: fazhi_package::job::JOB_KIND.into(),
+                params: serde_json::json!({}),
+                unit_id: None,
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    let job = app.store.claim_job_id(id).await.unwrap().unwrap();
+    fazhi_package::job::run_job(
+        &app.store,
+        &app.state.files,
+        &job,
+        &out,
+        None,
+        fazhi_package::Control::default(),
+    )
+    .await
+    .unwrap();
+    assert!(out.exists());
+    let list = admin.get("/packages/jobs").await;
+    assert!(list.text.contains("用命令行生成的"), "{}", list.text);
+    assert!(!list.text.contains(&format!("/packages/{id}/file")));
+    let r = admin.get(&format!("/packages/{id}/file")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text.contains("不能在网页下载"), "{}", r.text);
+    let api = admin.get(&format!("/api/v1/packages/{id}")).await.json();
+    assert_eq!(api["status"], "done");
+    assert!(api["download_url"].is_null());
+}
