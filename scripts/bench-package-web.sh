@@ -104,6 +104,8 @@ curl -fsS -o /dev/null -b "$JAR" -c "$JAR" --data-urlencode "_csrf=$T" \
 
 hwm_reset() { echo 5 >"/proc/$SERVER_PID/clear_refs"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+IDLE_KIB=$(rss_kib)
 
 echo "== 网页提交，服务器后台生成" >&2
 T="$(csrf /packages)"
@@ -157,4 +159,5 @@ for name in cat cli web download resume; do
             printf "| %s | %.2f | %.0f | %s | %.1f MiB |\n", n, s, (s>0? m/s : 0), ratio, r/1024}'
 done
 echo
-echo "(cli: fazhi package build, its own process; web, download, resume: the fazhi serve process)"
+echo "(cli: fazhi package build, its own process; web, download, resume: the fazhi serve process,"
+echo " whose RSS after login and before the build was $(awk -v k="$IDLE_KIB" 'BEGIN {printf "%.1f", k/1024}') MiB)"
