@@ -18,7 +18,7 @@ pub struct DataArgs {
     /// 数据库地址，如 sqlite://fazhi.sqlite 或 postgres://user@host/db；默认为数据目录下的 SQLite 文件
     #[arg(long, env = "FAZHI_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
-    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、public_url、trusted_proxy_header、max_import_mb、max_upload_mb、warn_workdays）
+    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、public_url、trusted_proxy_header、max_import_mb、max_upload_mb、warn_workdays、package_keep_days、utc_offset）
     #[arg(long, env = "FAZHI_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
@@ -50,6 +50,8 @@ struct FileConfig {
     trusted_proxy_header: Option<String>,
     /// The county's UTC offset for "today" (default `+08:00`, Beijing time).
     utc_offset: Option<String>,
+    /// Days a finished 佐证材料汇编 stays downloadable (default 7).
+    package_keep_days: Option<u32>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -91,6 +93,12 @@ pub(crate) fn resolve(data: &DataArgs, bind: Option<SocketAddr>) -> Result<(Conf
     }
     if let Some(n) = file.warn_workdays {
         config.warn_workdays = n;
+    }
+    if let Some(days) = file.package_keep_days {
+        if !(1..=3650).contains(&days) {
+            bail!("配置项 package_keep_days 应为 1 到 3650 之间的天数（现为 {days}）");
+        }
+        config.package_keep_days = days;
     }
     if let Some(u) = file.public_url {
         let trimmed = u.trim().trim_end_matches('/').to_string();
@@ -359,8 +367,8 @@ pub async fn gc(args: &GcArgs) -> Result<()> {
     let state = AppState::new(store.clone(), files, config);
     let s = fazhi_web::sweep(&state).await.context("清理失败")?;
     println!(
-        "已清理：过期会话 {} 个，过期的登录失败记录 {} 条，一天前的导入预览 {} 个，一天前上传且无材料引用的文件 {} 个",
-        s.sessions, s.login_failures, s.previews, s.blobs
+        "已清理：过期会话 {} 个，过期的登录失败记录 {} 条，一天前的导入预览 {} 个，一天前上传且无材料引用的文件 {} 个，超过保留期的材料汇编 {} 个",
+        s.sessions, s.login_failures, s.previews, s.blobs, s.packages
     );
     store.close().await.ok();
     Ok(())

@@ -15,6 +15,8 @@
 //! | [`TaskScorer`] | the unit (自评分) or the office (审核评分) |
 //! | [`EvidenceViewer`] / [`EvidenceUnit`] / [`EvidenceReviewer`] | the same, for the task an evidence item belongs to |
 //! | [`LedgerCaseUnit`] / [`NoticeUnit`] | the unit of the task a ledger case or 督办单 belongs to |
+//! | [`PackageBuilder`] | who may build a 佐证材料汇编: 依法治县办 (any), a liaison (its own unit's) |
+//! | [`PackageJobAccess`] | who may see, cancel and download the package job in the path (`fazhi_package::job::may_access`) |
 //!
 //! Lists that a liaison sees narrowed to the own unit use [`unit_scope`] and
 //! [`visible_indicators`].
@@ -25,7 +27,7 @@ use axum::extract::{FromRequestParts, OriginalUri, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use fazhi_domain::task::ActorRole;
-use fazhi_store::{EvidenceId, NodeId, TaskId, UnitId, User, UserRole};
+use fazhi_store::{EvidenceId, Job, JobId, NodeId, TaskId, UnitId, User, UserRole};
 
 use crate::AppState;
 use crate::error::{WebError, WebResult};
@@ -388,5 +390,69 @@ impl FromRequestParts<AppState> for NoticeUnit {
         .await;
         let task = found.map_err(|e| reject(parts, e))?;
         Ok(NoticeUnit { cu, notice, task })
+    }
+}
+
+// ---- 佐证材料汇编 ----
+
+/// Someone who may build packages: 依法治县办 (any package) or a liaison with a unit (its
+/// own unit's; `fazhi_package::job::request` checks the unit asked for). 查看人员 may not.
+pub struct PackageBuilder(pub CurrentUser);
+
+impl FromRequestParts<AppState> for PackageBuilder {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let allowed = match cu.user.role {
+            UserRole::Admin => true,
+            UserRole::Liaison => cu.user.unit_id.is_some(),
+            UserRole::Observer => false,
+        };
+        if !allowed {
+            return Err(reject(
+                parts,
+                WebError::Forbidden(
+                    "只有依法治县办和单位联络员可以生成材料汇编，查看人员没有权限".into(),
+                ),
+            ));
+        }
+        Ok(PackageBuilder(cu))
+    }
+}
+
+/// The package job in the path, for someone who may see it: any for 依法治县办, only its
+/// own unit's for a liaison (403 for another unit's). A job of another kind is not found.
+pub struct PackageJobAccess {
+    pub cu: CurrentUser,
+    pub job: Job,
+}
+
+impl FromRequestParts<AppState> for PackageJobAccess {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let PackageBuilder(cu) = PackageBuilder::from_request_parts(parts, state).await?;
+        let id: i64 = path_id(parts, state).await?;
+        let found = async {
+            let job = match state.store.job(JobId(id)).await {
+                Ok(j) if j.kind == fazhi_package::job::JOB_KIND => j,
+                Ok(_) | Err(fazhi_store::StoreError::NotFound { .. }) => {
+                    return Err(WebError::NotFound(
+                        "没有这份材料汇编（可能已过期删除）".into(),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if !fazhi_package::job::may_access(&cu.user, &job) {
+                return Err(WebError::Forbidden(
+                    "没有权限：这份材料汇编不是本单位的".into(),
+                ));
+            }
+            Ok(job)
+        }
+        .await;
+        let job = found.map_err(|e| reject(parts, e))?;
+        Ok(PackageJobAccess { cu, job })
     }
 }

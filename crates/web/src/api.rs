@@ -2,6 +2,8 @@
 //! with a session cookie or `Authorization: Bearer <token>` (tokens are made on the
 //! 我的账号 page). The OpenAPI document is at `/api/v1/openapi.json`.
 
+mod packages;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -34,7 +36,9 @@ use crate::session::CurrentUser;
         UnitDto,
         UnitIndicatorDto,
         HeadingDto,
-        ErrorDto
+        ErrorDto,
+        packages::PackageJobDto,
+        packages::PackageRequestDto
     ))
 )]
 struct ApiDoc;
@@ -50,7 +54,11 @@ fn routes() -> OpenApiRouter<AppState> {
             .routes(routes!(units))
             .routes(routes!(unit))
             .routes(routes!(unit_indicators))
-            .routes(routes!(indicator)),
+            .routes(routes!(indicator))
+            .routes(routes!(packages::list_packages, packages::create_package))
+            .routes(routes!(packages::package))
+            .routes(routes!(packages::cancel_package))
+            .routes(routes!(packages::package_file)),
     )
 }
 

@@ -75,6 +75,18 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<fazhi_package::PackageError> for WebError {
+    fn from(e: fazhi_package::PackageError) -> Self {
+        use fazhi_package::PackageError as P;
+        match e {
+            P::Invalid(m) | P::Unsupported(m) => WebError::BadRequest(m),
+            P::Forbidden(m) => WebError::Forbidden(m),
+            P::Store(e) => e.into(),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if matches!(self, WebError::Unauthenticated) {

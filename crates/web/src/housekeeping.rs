@@ -1,6 +1,7 @@
 //! Periodic clean-up: expired sessions, login failures past their window, abandoned import
-//! previews, and stored files that no evidence refers to (what a crash between storing a
-//! file and recording it leaves). Run by `fazhi serve` every [`INTERVAL`] and by `fazhi gc`.
+//! previews, stored files that no evidence refers to (what a crash between storing a
+//! file and recording it leaves), and finished 佐证材料汇编 past their keep time. Run by
+//! `fazhi serve` every [`INTERVAL`] and by `fazhi gc`.
 
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub struct Swept {
     pub login_failures: u64,
     pub previews: u64,
     pub blobs: u64,
+    /// Finished packages past their keep time (job and file).
+    pub packages: u64,
 }
 
 /// One sweep. Each part runs even when another fails; the first error is returned after.
@@ -47,6 +50,10 @@ pub async fn sweep(state: &AppState) -> Result<Swept, WebError> {
     match collect_blobs(state, chrono::Utc::now() - GRACE).await {
         Ok(n) => swept.blobs = n,
         Err(e) => note(e),
+    }
+    match fazhi_package::job::purge_expired(&state.store, &state.config.package_settings()).await {
+        Ok(n) => swept.packages = n as u64,
+        Err(e) => note(WebError::internal(e)),
     }
     match first_error {
         Some(e) => Err(e),
@@ -120,11 +127,12 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 && s != Swept::default()
             {
                 tracing::info!(
-                    "已清理：过期会话 {} 个，登录失败记录 {} 条，导入预览 {} 个，无引用文件 {} 个",
+                    "已清理：过期会话 {} 个，登录失败记录 {} 条，导入预览 {} 个，无引用文件 {} 个，过期的材料汇编 {} 个",
                     s.sessions,
                     s.login_failures,
                     s.previews,
-                    s.blobs
+                    s.blobs,
+                    s.packages
                 );
             }
         }

@@ -1,5 +1,8 @@
-//! HTTP `Range` requests (RFC 9110 §14) for evidence downloads: a recording can be
-//! seeked, a large download resumed.
+//! HTTP `Range` requests (RFC 9110 §14) for evidence and package downloads: a recording
+//! can be seeked, a large download resumed.
+
+use axum::http::{HeaderMap, header};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// What a `Range` request header asks of a file of `size` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +53,46 @@ pub fn parse_range(header: &str, size: u64) -> RangeRequest {
     }
 }
 
+/// The range to serve of a file of `size` bytes whose strong validator is `etag`: the
+/// `Range` header's, unless `If-Range` names another representation (then the whole file).
+pub fn requested_range(headers: &HeaderMap, etag: &str, size: u64) -> RangeRequest {
+    match headers.get(header::RANGE).and_then(|r| r.to_str().ok()) {
+        Some(_)
+            if headers
+                .get(header::IF_RANGE)
+                .is_some_and(|ir| ir.as_bytes() != etag.as_bytes()) =>
+        {
+            RangeRequest::Full
+        }
+        Some(r) => parse_range(r, size),
+        None => RangeRequest::Full,
+    }
+}
+
+/// `Content-Disposition` of a download: the UTF-8 name (RFC 6266 `filename*`, which every
+/// current browser reads, Chinese included) and an ASCII `fallback` for older clients.
+pub fn attachment(name: &str, fallback: &str) -> String {
+    let ascii: String = fallback
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, NON_ALPHANUMERIC)
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{RangeRequest, parse_range};
+    use super::{RangeRequest, attachment, parse_range};
+
+    #[test]
+    fn attachment_names_carry_chinese_and_an_ascii_fallback() {
+        assert_eq!(
+            attachment("汇编 1.zip", "pkg\"-1.zip"),
+            "attachment; filename=\"pkg-1.zip\"; filename*=UTF-8''%E6%B1%87%E7%BC%96%201%2Ezip"
+        );
+    }
 
     #[test]
     fn ranges_are_read_as_rfc_9110_says() {

@@ -7,6 +7,7 @@ mod cache;
 pub mod error;
 mod housekeeping;
 mod http_range;
+mod jobs;
 pub mod login_limits;
 pub mod password;
 pub mod session;
@@ -55,7 +56,12 @@ pub struct Config {
     /// Decides "today" for lights, late submissions and the inbox (Beijing time unless
     /// the config file says `utc_offset`).
     pub clock: fazhi_domain::clock::Clock,
+    /// Days a finished 佐证材料汇编 is kept for download before it is deleted.
+    pub package_keep_days: u32,
 }
+
+/// Default of [`Config::package_keep_days`].
+pub const DEFAULT_PACKAGE_KEEP_DAYS: u32 = 7;
 
 impl Config {
     pub fn new(bind: SocketAddr, data_dir: PathBuf) -> Self {
@@ -69,7 +75,13 @@ impl Config {
             public_url: None,
             trusted_proxy_header: None,
             clock: fazhi_domain::clock::Clock::default(),
+            package_keep_days: DEFAULT_PACKAGE_KEEP_DAYS,
         }
+    }
+
+    /// Where finished packages are kept (`<data_dir>/packages`) and for how long.
+    pub fn package_settings(&self) -> fazhi_package::job::JobSettings {
+        fazhi_package::job::JobSettings::in_data_dir(&self.data_dir, self.package_keep_days)
     }
 
     /// Cookies carry `Secure` when asked, or when the public address is https.
@@ -93,6 +105,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limiter: Arc<LoginLimits>,
     cache: Arc<cache::ReadCache>,
+    /// Wakes the package worker when a build is queued (see `jobs`).
+    package_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -103,6 +117,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(LoginLimits::default()),
             cache: Arc::default(),
+            package_wake: Arc::default(),
         }
     }
 
@@ -161,7 +176,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub fn router(state: AppState) -> Router {
     use views::{
         account, admin, auth, calendar, evidence, inbox, indicators, matrix, measures, notices,
-        overview, rounds, rules, tasks, units,
+        overview, packages, rounds, rules, tasks, units,
     };
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
@@ -223,7 +238,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/evidence/{id}/relink", post(evidence::relink))
         .route("/evidence/{id}/review", post(evidence::review))
-        .route("/evidence/{id}/delete", post(evidence::delete));
+        .route("/evidence/{id}/delete", post(evidence::delete))
+        // 佐证材料汇编: built in the background (see `jobs`).
+        .route("/packages", get(packages::page).post(packages::build))
+        .route("/packages/jobs", get(packages::jobs_fragment))
+        .route("/packages/{id}/cancel", post(packages::cancel))
+        .route("/packages/{id}/file", get(packages::download));
     let supervision = Router::new()
         .route("/overview", get(overview::overview))
         .route("/notices", get(notices::notices))
@@ -333,10 +353,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serve until SIGINT or SIGTERM, then finish the requests in flight. Housekeeping
-/// (expired sessions, old login failures, import previews, unreferenced files) runs
-/// meanwhile every [`housekeeping::INTERVAL`].
+/// (expired sessions, old login failures, import previews, unreferenced files, expired
+/// packages) runs meanwhile every [`housekeeping::INTERVAL`], and a worker builds the
+/// queued 佐证材料汇编 (see [`start_jobs`]).
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+    let worker = start_jobs(&state)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let chores = housekeeping::spawn(state.clone());
     let app = router(state);
     // The peer address feeds the login limits (see `login_limits::client_addr`).
@@ -347,10 +371,13 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await;
     chores.abort();
+    // A build cut off here is marked failed at the next start (`start_jobs`).
+    worker.stop();
     result
 }
 
 pub use housekeeping::{Swept, sweep};
+pub use jobs::{INTERRUPTED_MESSAGE, PackageWorker, start_jobs};
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -143,5 +143,22 @@ fn gc_runs_and_bad_config_values_are_refused() {
     std::fs::write(&config, "utc_offset = \"+08:00\"\n").unwrap();
     let out = fazhi(&["gc", "--data-dir", d, "--config", config.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // The keep time of finished packages: whole days, at least one.
+    std::fs::write(&config, "package_keep_days = 0\n").unwrap();
+    let out = fazhi(&["gc", "--data-dir", d, "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("package_keep_days 应为 1 到 3650 之间的天数"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&config, "package_keep_days = 30\n").unwrap();
+    let out = fazhi(&["gc", "--data-dir", d, "--config", config.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("超过保留期的材料汇编 0 个"),
+        "{}",
+        stdout(&out)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

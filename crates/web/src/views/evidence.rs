@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::access::{EvidenceReviewer, EvidenceUnit, EvidenceViewer, TaskUnit, TaskViewer};
 use crate::error::{WebError, WebResult};
-use crate::http_range::{RangeRequest, parse_range};
+use crate::http_range::{RangeRequest, requested_range};
 use crate::views::{flash, opt_date};
 
 #[derive(Deserialize)]
@@ -466,18 +466,8 @@ pub async fn download(
     };
     // Content-addressed: the SHA-256 is a strong validator of the bytes.
     let etag = format!("\"{sha}\"");
-    let range = match headers.get(header::RANGE).and_then(|r| r.to_str().ok()) {
-        // A range is only valid for the representation the client has (If-Range).
-        Some(_)
-            if headers
-                .get(header::IF_RANGE)
-                .is_some_and(|ir| ir.as_bytes() != etag.as_bytes()) =>
-        {
-            RangeRequest::Full
-        }
-        Some(r) => parse_range(r, blob.size),
-        None => RangeRequest::Full,
-    };
+    // A range is only valid for the representation the client has (If-Range).
+    let range = requested_range(&headers, &etag, blob.size);
     let mut resp = match range {
         RangeRequest::Full => {
             let stream = state.files.get_stream(sha).await?;

@@ -12,6 +12,7 @@ pub mod matrix;
 pub mod measures;
 pub mod notices;
 pub mod overview;
+pub mod packages;
 pub mod rounds;
 pub mod rules;
 pub mod tasks;

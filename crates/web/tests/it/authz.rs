@@ -1,9 +1,26 @@
 //! Every route × every role: who may see and change what.
 
 use axum::http::StatusCode;
-use fazhi_store::UserRole;
+use fazhi_store::{Actor, NewJob, UserRole};
 
 use crate::App;
+
+/// A queued package job covering `unit` (as the 材料汇编 page would queue it).
+async fn package_job(app: &App, unit: &str) -> i64 {
+    let id = app.unit_id(unit).await;
+    app.store
+        .create_job(
+            NewJob {
+                kind: fazhi_package::job::JOB_KIND.into(),
+                params: serde_json::json!({ "unit": unit }),
+                unit_id: Some(id),
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap()
+        .0
+}
 
 /// Node id of the first leaf whose units include `unit`, and of one that does not.
 async fn leaves(app: &App, unit: &str) -> (i64, i64) {
@@ -37,6 +54,7 @@ enum Outcome {
     Login,
     Unauthorized,
     BadRequest,
+    NotFound,
 }
 
 fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
@@ -45,6 +63,7 @@ fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
         StatusCode::FORBIDDEN => Outcome::Forbidden,
         StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
         StatusCode::BAD_REQUEST => Outcome::BadRequest,
+        StatusCode::NOT_FOUND => Outcome::NotFound,
         StatusCode::SEE_OTHER if location.is_some_and(|l| l.starts_with("/login")) => {
             Outcome::Login
         }
@@ -58,9 +77,35 @@ async fn get_table(app: &App) -> Vec<(String, [Outcome; 4])> {
     let sifa = app.unit_id("县司法局").await.0;
     let other = app.unit_id("县财政局").await.0;
     let (mine, theirs) = leaves(app, "县司法局").await;
+    let own_job = package_job(app, "县司法局").await;
+    let other_job = package_job(app, "县财政局").await;
 
     // (path, anonymous, admin, observer, liaison of 县司法局)
     vec![
+        // 材料汇编: the office and liaisons; a queued job has nothing to download yet.
+        ("/packages".into(), [Login, Ok, Forbidden, Ok]),
+        ("/packages/jobs".into(), [Login, Ok, Forbidden, Ok]),
+        (
+            format!("/packages/{own_job}/file"),
+            [Login, NotFound, Forbidden, NotFound],
+        ),
+        (
+            format!("/packages/{other_job}/file"),
+            [Login, NotFound, Forbidden, Forbidden],
+        ),
+        ("/api/v1/packages".into(), [Unauthorized, Ok, Forbidden, Ok]),
+        (
+            format!("/api/v1/packages/{own_job}"),
+            [Unauthorized, Ok, Forbidden, Ok],
+        ),
+        (
+            format!("/api/v1/packages/{other_job}"),
+            [Unauthorized, Ok, Forbidden, Forbidden],
+        ),
+        (
+            format!("/api/v1/packages/{other_job}/file"),
+            [Unauthorized, NotFound, Forbidden, Forbidden],
+        ),
         ("/indicators".into(), [Login, Ok, Ok, Ok]),
         (format!("/indicators/{mine}"), [Login, Ok, Ok, Ok]),
         (format!("/indicators/{theirs}"), [Login, Ok, Ok, Forbidden]),
@@ -250,7 +295,10 @@ async fn every_change_route_for_every_role() {
         .unwrap()
         .id
         .0;
+    let other_job = package_job(&app, "县财政局").await;
     let posts: Vec<(String, Vec<(&str, String)>)> = vec![
+        ("/packages".into(), vec![("unit", other.to_string())]),
+        (format!("/packages/{other_job}/cancel"), vec![]),
         (
             format!("/indicators/{mine}/assign"),
             vec![("unit_id", other.to_string()), ("role", "co".into())],

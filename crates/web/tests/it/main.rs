@@ -7,6 +7,7 @@ mod calendar;
 mod flows;
 mod hardening;
 mod measures;
+mod packages;
 mod uploads;
 mod work;
 
@@ -133,6 +134,8 @@ pub struct Resp {
     pub content_type: String,
     pub headers: axum::http::HeaderMap,
     pub text: String,
+    /// The body as sent (`text` is it read as UTF-8).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -197,6 +200,7 @@ impl Client {
             content_type,
             headers,
             text,
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -256,6 +260,20 @@ impl Client {
             b = b.header(*k, *v);
         }
         let req = b.body(Body::empty()).expect("request");
+        self.send(req).await
+    }
+
+    /// POST a JSON body (the API); with a session, its CSRF token goes in `X-CSRF-Token`.
+    pub async fn post_json(&mut self, uri: &str, body: &serde_json::Value) -> Resp {
+        let mut b = self
+            .builder("POST", uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if self.bearer.is_none()
+            && let Some(t) = &self.csrf
+        {
+            b = b.header("x-csrf-token", t.clone());
+        }
+        let req = b.body(Body::from(body.to_string())).expect("request");
         self.send(req).await
     }
 

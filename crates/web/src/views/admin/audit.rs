@@ -28,6 +28,7 @@ pub const AUDIT_ENTITIES: &[(&str, &str)] = &[
     ("supervision_notice", "督办单"),
     ("calendar_year", "节假日安排"),
     ("calendar_feed", "日历订阅"),
+    ("job", "后台任务（材料汇编）"),
 ];
 
 /// The Chinese name of an audit action code, if known.
@@ -72,6 +73,7 @@ impl From<AuditRecord> for AuditRow {
     fn from(e: AuditRecord) -> Self {
         let link = match (e.entity.as_str(), e.entity_id.as_deref()) {
             ("task", Some(id)) if id.parse::<i64>().is_ok() => Some(format!("/tasks/{id}")),
+            ("job", Some(_)) if e.action.starts_with("package.") => Some("/packages".into()),
             _ => None,
         };
         let entity_id_shown = e.entity_id.as_ref().map(|id| {

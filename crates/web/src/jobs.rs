@@ -1,0 +1,120 @@
+//! The server's background work on 佐证材料汇编 jobs: at start, jobs left running by a
+//! server that stopped are marked failed; then one worker task claims the queued builds
+//! and runs them one after another (`fazhi_package::job::run_job`: the archive is written
+//! on the blocking pool, so requests are never held up). A new request wakes the worker at
+//! once; it also looks every [`POLL`] for jobs queued by another process. Expired packages
+//! are deleted by the periodic housekeeping (`housekeeping::sweep`).
+//!
+//! On shutdown ([`PackageWorker::stop`]) the build in progress is told to stop (its
+//! half-written file is removed) and the worker ends without recording anything: the job
+//! is still `running` in the database, and the next start marks it failed with
+//! [`INTERRUPTED_MESSAGE`]. Without that the process would wait for the build to finish,
+//! since the runtime waits for blocking work when it shuts down.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use fazhi_package::Control;
+use fazhi_package::job::{JOB_KIND, package_file_name, run_job};
+
+use crate::AppState;
+use crate::error::WebError;
+
+/// How often the worker looks for queued jobs when nobody woke it.
+pub const POLL: Duration = Duration::from_secs(30);
+
+/// The reason given on a job that was running when the server stopped.
+pub const INTERRUPTED_MESSAGE: &str =
+    "生成过程中平台停止运行（重启或关机），没有生成文件，请重新生成";
+
+/// The running worker.
+pub struct PackageWorker {
+    task: tokio::task::JoinHandle<()>,
+    /// The cancel flag of the build in progress, if any.
+    current: Arc<Mutex<Option<Arc<AtomicBool>>>>,
+}
+
+impl PackageWorker {
+    /// Stops the build in progress and the worker (see the module documentation).
+    pub fn stop(self) {
+        self.task.abort();
+        if let Ok(current) = self.current.lock()
+            && let Some(flag) = current.as_ref()
+        {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Marks interrupted jobs failed, then starts the worker.
+pub async fn start_jobs(state: &AppState) -> Result<PackageWorker, WebError> {
+    let n = state
+        .store
+        .fail_interrupted_jobs(INTERRUPTED_MESSAGE)
+        .await?;
+    if n > 0 {
+        tracing::warn!("上次停止时有 {n} 个材料汇编正在生成，已标记为失败");
+    }
+    let current = Arc::new(Mutex::new(None));
+    let task = tokio::spawn(work(state.clone(), Arc::clone(&current)));
+    Ok(PackageWorker { task, current })
+}
+
+async fn work(state: AppState, current: Arc<Mutex<Option<Arc<AtomicBool>>>>) {
+    let settings = state.config.package_settings();
+    loop {
+        match state.store.claim_job(JOB_KIND).await {
+            Ok(Some(job)) => {
+                if let Err(e) = std::fs::create_dir_all(&settings.dir) {
+                    tracing::warn!(dir = %settings.dir.display(), error = %e, "无法创建材料汇编目录");
+                }
+                let cancel = Arc::new(AtomicBool::new(false));
+                if let Ok(mut c) = current.lock() {
+                    *c = Some(Arc::clone(&cancel));
+                }
+                let out = settings.dir.join(package_file_name(job.id));
+                let control = Control {
+                    progress: Arc::new(|_| {}),
+                    cancel,
+                };
+                let expires = Utc::now() + settings.keep_for;
+                // The outcome is recorded on the job (and audited) by run_job.
+                match run_job(
+                    &state.store,
+                    &state.files,
+                    &job,
+                    &out,
+                    Some(expires),
+                    control,
+                )
+                .await
+                {
+                    Ok(built) => tracing::info!(job = %job.id, size = built.size, "材料汇编已生成"),
+                    Err(e) => tracing::info!(job = %job.id, error = %e, "材料汇编未生成"),
+                }
+                if let Ok(mut c) = current.lock() {
+                    *c = None;
+                }
+            }
+            Ok(None) => {
+                tokio::select! {
+                    () = state.package_wake.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!("无法领取材料汇编任务：{e}");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+impl AppState {
+    /// Tells the worker a build was queued (a no-op when no worker runs).
+    pub(crate) fn wake_package_worker(&self) {
+        self.package_wake.notify_one();
+    }
+}
