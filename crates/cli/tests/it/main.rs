@@ -2,6 +2,7 @@
 
 mod audit;
 mod calendar;
+mod export;
 mod import;
 mod package;
 mod rules;
