@@ -18,7 +18,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use serde::Serialize;
 
 use crate::ReportError;
-use crate::sheet::{Formats, print_setup, row_height, save};
+use crate::sheet::{Formats, PAPER_A3, PAPER_A4, print_setup, row_height, save};
 
 /// Longest indicator text in the 台账; the full text is in the 责任分工表.
 pub const SHORT_TEXT_CHARS: usize = 50;
@@ -30,24 +30,24 @@ pub const LEDGER_COLUMNS: [(&str, f64); 25] = [
     ("一级指标", 14.0),
     ("二级指标", 18.0),
     ("序号", 6.0),
-    ("指标内容（摘要）", 34.0),
+    ("指标内容（摘要）", 28.0),
     ("责任单位", 16.0),
     ("牵头/配合", 7.0),
     ("任务状态", 8.0),
     ("红黄绿灯", 8.0),
     ("逾期情况", 12.0),
-    ("办理期限", 11.0),
-    ("签收日期", 11.0),
-    ("报送日期", 11.0),
-    ("通过日期", 11.0),
-    ("工作进展", 34.0),
-    ("存在问题", 26.0),
-    ("下步计划", 26.0),
-    ("进展填报日期", 11.0),
+    ("办理期限", 10.0),
+    ("签收日期", 10.0),
+    ("报送日期", 10.0),
+    ("通过日期", 10.0),
+    ("工作进展", 30.0),
+    ("存在问题", 22.0),
+    ("下步计划", 22.0),
+    ("进展填报日期", 10.0),
     ("佐证材料合格", 8.0),
     ("佐证材料需补充", 8.0),
     ("佐证材料待审核", 8.0),
-    ("量化要求及填报值", 34.0),
+    ("量化要求及填报值", 28.0),
     ("达标情况", 9.0),
     ("未签收督办单", 8.0),
     ("自评分", 7.0),
@@ -112,6 +112,17 @@ pub fn shorten(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max).collect();
     out.push('…');
     out
+}
+
+/// The 逾期情况 cell: `逾期3个工作日` (red), `曾逾期` (late once, now green), or the time left
+/// (`还剩2个工作日`, `今天到期`); empty without a due date.
+pub fn late_cell(light: &fazhi_domain::supervision::LightState) -> String {
+    match (light.late, light.light) {
+        (true, Light::Red) if light.phrase().is_empty() => "已逾期".into(),
+        (true, Light::Red) => light.phrase(),
+        (true, _) => "曾逾期".into(),
+        (false, _) => light.phrase(),
+    }
 }
 
 /// `不低于95%：90%（未达标）`, one line per rule.
@@ -228,17 +239,7 @@ pub fn write_ledger(
             Light::Green => &f.green,
             Light::None => &f.centre,
         };
-        let late = if now.light.late {
-            if now.light.light == Light::Red {
-                format!("已逾期 {}", now.light.phrase())
-                    .trim_end()
-                    .to_string()
-            } else {
-                "曾逾期".to_string()
-            }
-        } else {
-            now.light.phrase()
-        };
+        let late = late_cell(&now.light);
         let report = t.latest_report.as_ref();
         let part = |s: Option<&String>| s.map(|s| shorten(s, MAX_CELL_CHARS)).unwrap_or_default();
         let progress = part(report.map(|r| &r.progress));
@@ -311,7 +312,8 @@ pub fn write_ledger(
     }
     ws.autofilter(LEDGER_HEADER_ROW, 0, row, last_col)?;
     ws.set_freeze_panes(LEDGER_HEADER_ROW + 1, 3)?;
-    print_setup(ws, (LEDGER_HEADER_ROW, LEDGER_HEADER_ROW))?;
+    // 25 columns: A3, the paper offices print 台账 on.
+    print_setup(ws, PAPER_A3, Some((LEDGER_HEADER_ROW, LEDGER_HEADER_ROW)))?;
 
     ranking_sheet(&mut workbook, facts, stats, scope, &date_cn, &f)?;
     totals_sheet(&mut workbook, facts, stats, scope, &date_cn, &f)?;
@@ -379,9 +381,12 @@ fn ranking_sheet(
         ws.write_number_with_format(row, 13, u.evidence_needs_more as f64, &f.number)?;
     }
     ws.set_freeze_panes(3, 2)?;
-    print_setup(ws, (2, 2))?;
+    print_setup(ws, PAPER_A4, Some((2, 2)))?;
     Ok(())
 }
+
+/// Column widths of the totals sheet.
+const TOTALS_WIDTHS: [f64; 7] = [40.0, 9.0, 9.0, 11.0, 9.0, 12.0, 11.0];
 
 fn totals_sheet(
     workbook: &mut Workbook,
@@ -393,18 +398,17 @@ fn totals_sheet(
 ) -> Result<(), XlsxError> {
     let ws = workbook.add_worksheet();
     ws.set_name("汇总")?;
-    for (col, width) in [
-        (0, 34.0),
-        (1, 10.0),
-        (2, 10.0),
-        (3, 10.0),
-        (4, 10.0),
-        (5, 14.0),
-        (6, 12.0),
-    ] {
-        ws.set_column_width(col, width)?;
+    for (col, width) in TOTALS_WIDTHS.iter().enumerate() {
+        ws.set_column_width(col as u16, *width)?;
     }
-    title_row(ws, 0, 6, &format!("{}总体情况", facts.round.name), &f.title)?;
+    let last_col = (TOTALS_WIDTHS.len() - 1) as u16;
+    title_row(
+        ws,
+        0,
+        last_col,
+        &format!("{}总体情况", facts.round.name),
+        &f.title,
+    )?;
     ws.set_row_height(0, 30)?;
     ws.write_string_with_format(
         1,
@@ -417,6 +421,11 @@ fn totals_sheet(
         ),
         &f.subtitle,
     )?;
+    let group = f
+        .text
+        .clone()
+        .set_bold()
+        .set_background_color(rust_xlsxwriter::Color::RGB(0xF2F2F2));
     let mut row = 3;
     let section = |ws: &mut Worksheet,
                    row: &mut u32,
@@ -426,12 +435,28 @@ fn totals_sheet(
         for (i, h) in header.iter().enumerate() {
             ws.write_string_with_format(*row, i as u16, *h, &f.header)?;
         }
+        ws.set_row_height(
+            *row,
+            row_height(header.iter().zip(TOTALS_WIDTHS).map(|(h, w)| (*h, w))),
+        )?;
         *row += 1;
         for line in lines {
+            let mut texts = Vec::new();
             for (i, cell) in line.into_iter().enumerate() {
                 let col = i as u16;
                 match cell {
-                    Cell::Text(s) => ws.write_string_with_format(*row, col, s, &f.text)?,
+                    Cell::Text(s) => {
+                        ws.write_string_with_format(*row, col, &s, &f.text)?;
+                        texts.push((s, TOTALS_WIDTHS.get(i).copied().unwrap_or(10.0)));
+                        continue;
+                    }
+                    Cell::Group(s) => {
+                        ws.write_string_with_format(*row, col, &s, &group)?;
+                        for c in col + 1..header.len() as u16 {
+                            ws.write_blank(*row, c, &group)?;
+                        }
+                        continue;
+                    }
                     Cell::Count(n) => {
                         ws.write_number_with_format(*row, col, n as f64, &f.number)?
                     }
@@ -439,6 +464,10 @@ fn totals_sheet(
                     Cell::Date(d) => ws.write_date_with_format(*row, col, d, &f.date)?,
                 };
             }
+            ws.set_row_height(
+                *row,
+                row_height(texts.iter().map(|(s, w)| (s.as_str(), *w))),
+            )?;
             *row += 1;
         }
         *row += 1;
@@ -485,8 +514,8 @@ fn totals_sheet(
             Cell::Share(h.indicator_share()),
         ]
     };
-    let header = [
-        "",
+    let mut header = [
+        "一级指标",
         "任务数",
         "已通过",
         "任务完成率",
@@ -494,21 +523,25 @@ fn totals_sheet(
         "任务全部通过的指标",
         "指标完成率",
     ];
-    let mut h = header;
-    h[0] = "一级指标";
     section(
         ws,
         &mut row,
-        &h,
+        &header,
         stats.heading1.iter().map(|x| completion(x, 0)).collect(),
     )?;
-    h[0] = "二级指标";
-    section(
-        ws,
-        &mut row,
-        &h,
-        stats.heading2.iter().map(|x| completion(x, 1)).collect(),
-    )?;
+    // 二级指标 under a line naming their 一级指标.
+    let mut lines = Vec::new();
+    let mut current: Option<&HeadingLabel> = None;
+    for h in &stats.heading2 {
+        let parent = h.path.first();
+        if parent != current {
+            current = parent;
+            lines.push(vec![Cell::Group(heading_cell(parent, 0))]);
+        }
+        lines.push(completion(h, 1));
+    }
+    header[0] = "二级指标";
+    section(ws, &mut row, &header, lines)?;
     section(
         ws,
         &mut row,
@@ -525,12 +558,15 @@ fn totals_sheet(
             })
             .collect(),
     )?;
-    print_setup(ws, (0, 0))?;
+    print_setup(ws, PAPER_A4, None)?;
+    ws.set_portrait();
     Ok(())
 }
 
 enum Cell {
     Text(String),
+    /// A line naming the group below, across the section.
+    Group(String),
     Count(usize),
     Share(f64),
     Date(NaiveDate),

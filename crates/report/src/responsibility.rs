@@ -11,7 +11,7 @@ use rust_xlsxwriter::{Workbook, XlsxError};
 use serde::Serialize;
 
 use crate::ReportError;
-use crate::sheet::{Formats, print_setup, row_height, save};
+use crate::sheet::{Formats, PAPER_A4, print_setup, row_height, save};
 
 /// Column widths (Excel units; a Chinese character is two).
 const HEADING_WIDTHS: [f64; 2] = [18.0, 26.0];
@@ -147,6 +147,10 @@ pub fn write_responsibility(
         ]));
     }
 
+    let top = f
+        .centre
+        .clone()
+        .set_align(rust_xlsxwriter::FormatAlign::Top);
     // Heading cells: one merged range per run of indicators under the same heading.
     for level in 0..levels {
         let mut start = 0;
@@ -162,10 +166,12 @@ pub fn write_responsibility(
                 .map(|h| h.1.as_str())
                 .unwrap_or("");
             let (r0, r1) = (FIRST + start as u32, FIRST + end as u32);
+            // A 一级 range runs over pages: its title at the top, where the range begins.
+            let format = if level == 0 { &top } else { &f.centre };
             if r0 == r1 {
-                ws.write_string_with_format(r0, level as u16, text, &f.centre)?;
+                ws.write_string_with_format(r0, level as u16, text, format)?;
             } else {
-                ws.merge_range(r0, level as u16, r1, level as u16, text, &f.centre)?;
+                ws.merge_range(r0, level as u16, r1, level as u16, text, format)?;
             }
             // A long heading over few short rows: give the rows its height.
             let need = row_height([(text, heading_width(level))]);
@@ -184,7 +190,7 @@ pub fn write_responsibility(
     }
 
     ws.set_freeze_panes(FIRST, 0)?;
-    print_setup(ws, (1, 1))?;
+    print_setup(ws, PAPER_A4, Some((1, 1)))?;
     let units: std::collections::BTreeSet<&str> = lines
         .iter()
         .flat_map(|l| l.leaf.assignments.iter().map(|a| a.unit_name.as_str()))

@@ -28,7 +28,7 @@ pub fn display_width(s: &str) -> usize {
 /// Lines `s` takes in a wrapped cell of `width` units (at least 1).
 pub fn lines_in(s: &str, width: f64) -> usize {
     // Excel leaves about one unit of padding; wrap a little early rather than clip.
-    let usable = (width - 1.5).max(2.0);
+    let usable = (width - 1.0).max(2.0);
     s.split('\n')
         .map(|line| ((display_width(line) as f64) / usable).ceil().max(1.0) as usize)
         .sum::<usize>()
@@ -108,15 +108,25 @@ impl Formats {
     }
 }
 
-/// A4 landscape, one page wide, `header_rows` repeated on every page, page numbers in the
-/// footer.
-pub fn print_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<(), XlsxError> {
-    ws.set_paper_size(9);
+/// Excel's paper codes.
+pub const PAPER_A4: u8 = 9;
+pub const PAPER_A3: u8 = 8;
+
+/// Landscape on `paper`, one page wide, `header_rows` (if any) repeated on every page, page
+/// numbers in the footer.
+pub fn print_setup(
+    ws: &mut Worksheet,
+    paper: u8,
+    header_rows: Option<(u32, u32)>,
+) -> Result<(), XlsxError> {
+    ws.set_paper_size(paper);
     ws.set_landscape();
     ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
-    ws.set_repeat_rows(header_rows.0, header_rows.1)?;
+    if let Some((first, last)) = header_rows {
+        ws.set_repeat_rows(first, last)?;
+    }
     ws.set_footer("&C第 &P 页，共 &N 页");
     Ok(())
 }
