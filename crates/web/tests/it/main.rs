@@ -7,6 +7,7 @@ mod calendar;
 mod flows;
 mod hardening;
 mod measures;
+mod stats_cache;
 mod uploads;
 mod work;
 
