@@ -149,13 +149,19 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let scales = if scales.is_empty() { vec![1, 20] } else { scales };
+    let scales = if scales.is_empty() {
+        vec![1, 20]
+    } else {
+        scales
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    println!("| scale | tasks | round_facts | stats (facts loaded) | export .xlsx | file | peak RSS during export |");
+    println!(
+        "| scale | tasks | round_facts | stats (facts loaded) | export .xlsx | file | peak RSS during export |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for scale in scales {
         let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,9 @@
 //! Each task comes with its headings, lifecycle steps (on the county's dates), rules
 //! judged with the values reported up to the date, 督办单 still open on the date, evidence
 //! by the latest verdict given up to the date, and the latest progress report up to it.
+//!
+//! Not kept as history, so always today's: due dates, scores, ledger cases (台账) and the
+//! rule corrections in force; evidence deleted since the date is not counted.
 
 use std::collections::{HashMap, HashSet};
 
