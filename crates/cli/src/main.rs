@@ -1,6 +1,7 @@
 //! `fazhi`: the command line. Parsing and printing only; the work is in the library crates.
 
 mod calendar_cmd;
+mod export_cmd;
 mod import_cmd;
 mod package_cmd;
 mod rules_cmd;
@@ -35,6 +36,8 @@ enum Command {
     Gc(serve_cmd::GcArgs),
     /// 佐证材料汇编：build 生成（按指标体系分文件夹的压缩包）、verify 核验
     Package(package_cmd::PackageArgs),
+    /// 导出电子表格：responsibility 责任分工表、ledger 任务台账（.xlsx）
+    Export(export_cmd::ExportArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -86,6 +89,9 @@ fn main() -> ExitCode {
             .and_then(|rt| rt.block_on(calendar_cmd::run(&args)))
             .map(|()| ExitCode::SUCCESS),
         Command::Package(args) => runtime().and_then(|rt| rt.block_on(package_cmd::run(&args))),
+        Command::Export(args) => runtime()
+            .and_then(|rt| rt.block_on(export_cmd::run(&args)))
+            .map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod library;
 pub mod measure;
 pub mod rules;
 pub mod ruleset;
+pub mod stats;
 pub mod supervision;
 pub mod task;
 pub mod unit;

@@ -99,6 +99,13 @@ impl fmt::Display for TaskStatus {
     }
 }
 
+/// Whether a 报送 on day `on` (the county's date) is late: after the due date. The one
+/// definition of a late submission: the store marks `was_late` with it, the statistics
+/// recompute it for an earlier date.
+pub fn submitted_late(on: chrono::NaiveDate, due: Option<chrono::NaiveDate>) -> bool {
+    due.is_some_and(|d| on > d)
+}
+
 /// A step in a task's lifecycle, with what it carries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]

@@ -96,11 +96,21 @@ fn numbered(text: &str) -> Option<(Style, String, String)> {
 }
 
 /// Column roles if `row` is a header row.
+/// Longest column label, in characters (`三级指标（考核内容及评分标准）` is 15).
+const MAX_LABEL_CHARS: usize = 24;
+
 fn header_roles(row: &Row) -> Option<Vec<Column>> {
+    // A column label is short, and a cell with an inline lead mark (`县司法局（牵头）、县公安局`)
+    // is a unit list, not the label `牵头单位`: without this an indicator row whose text
+    // mentions 内容/任务/指标 next to such a unit cell read as a repeated header and was lost.
+    let is_label = |t: &str| {
+        t.chars().count() <= MAX_LABEL_CHARS && !t.contains("（牵头）") && !t.contains("(牵头)")
+    };
     let texts: Vec<String> = row
         .cells
         .iter()
-        .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect())
+        .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+        .map(|t| if is_label(&t) { t } else { String::new() })
         .collect();
     let level_cols: Vec<usize> = texts
         .iter()

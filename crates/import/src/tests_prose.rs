@@ -128,6 +128,23 @@ fn unit_cells_in_a_table_read_prose_forms_too() {
     assert_eq!(items[2].lead, ["县司法局"]);
 }
 
+#[test]
+fn a_row_mentioning_content_next_to_a_lead_mark_is_not_a_repeated_header() {
+    // Found by exporting the county library: the item text says 内容/任务/指标 and the unit
+    // cell carries `（牵头）`, which once read as the header `三级指标 … 牵头单位` repeated.
+    let out = import(
+        "一级指标\t序号\t三级指标\t责任单位\n\
+         一、依法行政\t1\t重大行政决策情况作为考核评价的重要内容。\t县委组织部（牵头）、县政府办公室\n\
+         \t2\t未出现下达与法律规定冲突的任务指标。\t县委办公室（牵头）、县政府办公室\n",
+    );
+    let items = leaves(&out.framework);
+    assert_eq!(items.len(), 2, "{:?}", out.diagnostics);
+    assert_eq!(items[0].units, ["县委组织部", "县政府办公室"]);
+    assert_eq!(items[0].lead, ["县委组织部"]);
+    assert_eq!(items[1].lead, ["县委办公室"]);
+    assert!(kinds(&out, DiagnosticKind::HeaderRepeated).is_empty());
+}
+
 const WORK_PLAN: &str = "兰陵县人民政府办公室\n\
 兰政办发〔2021〕12号\n\
 兰陵县人民政府办公室关于印发2021年法治政府建设工作安排的通知\n\

@@ -31,6 +31,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audit_action::AuditAction;
 use crate::entity::{audit_head, audit_log};
 use crate::types::{Actor, AuditId, UserId, now};
 use crate::{Store, StoreResult, Tx};
@@ -289,6 +290,26 @@ fn filtered(filter: &AuditFilter) -> sea_orm::Select<audit_log::Entity> {
 const VERIFY_BATCH: u64 = 500;
 
 impl Store {
+    /// Records that `actor` generated an export (who exported what, when): `action` is an
+    /// `export.*` action, `entity` what was exported (`round`, `framework`) and `details`
+    /// its scope (unit, filters, as-of date, rows).
+    pub async fn record_export(
+        &self,
+        action: AuditAction,
+        entity: &str,
+        entity_id: Option<String>,
+        details: impl Serialize,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        append_audit(
+            &tx,
+            AuditEntry::new(actor, action, entity, entity_id).after(details),
+        )
+        .await?;
+        tx.commit().await
+    }
+
     /// Entries matching `filter`, newest first.
     pub async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
         let rows = filtered(filter)

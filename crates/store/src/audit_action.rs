@@ -57,6 +57,8 @@ pub enum AuditAction {
     PackageCancel,
     PackageDownload,
     PackageExpire,
+    ExportResponsibility,
+    ExportLedger,
 }
 
 fazhi_domain::string_enum!(AuditAction, "操作类型", {
@@ -112,6 +114,8 @@ fazhi_domain::string_enum!(AuditAction, "操作类型", {
     PackageCancel => "package.cancel",
     PackageDownload => "package.download",
     PackageExpire => "package.expire",
+    ExportResponsibility => "export.responsibility",
+    ExportLedger => "export.ledger",
 });
 
 impl AuditAction {
@@ -170,6 +174,8 @@ impl AuditAction {
             AuditAction::PackageCancel => "取消生成佐证材料汇编",
             AuditAction::PackageDownload => "下载佐证材料汇编",
             AuditAction::PackageExpire => "删除过期的佐证材料汇编",
+            AuditAction::ExportResponsibility => "导出责任分工表",
+            AuditAction::ExportLedger => "导出任务台账",
         }
     }
 }

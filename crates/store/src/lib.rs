@@ -70,6 +70,7 @@ pub mod login_limits;
 pub mod measures;
 mod migration;
 pub mod reports;
+pub mod round_facts;
 pub mod rounds;
 pub mod schedule;
 pub mod sessions;
@@ -110,6 +111,7 @@ pub use measures::{
     NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,
 };
 pub use reports::{NewReport, ProgressReport};
+pub use round_facts::RoundFacts;
 pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
 pub use sessions::{ApiToken, DEFAULT_TOKEN_DAYS};
 pub use supervision::Notice;

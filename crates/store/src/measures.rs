@@ -10,9 +10,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use fazhi_domain::measure::{LedgerCase as DomainCase, Measurement};
+use fazhi_domain::calendar::HolidayCalendar;
+use fazhi_domain::clock::Clock;
+use fazhi_domain::measure::{
+    JudgeContext, Judgement, LedgerCase as DomainCase, Measurement, judge,
+};
 use fazhi_domain::rules::Rule;
-use fazhi_domain::ruleset::{Correction, CorrectionAction, RuleSet, effective_rules};
+use fazhi_domain::ruleset::{Correction, CorrectionAction, KeyedRule, RuleSet, effective_rules};
 use fazhi_domain::task::TaskStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -187,6 +191,43 @@ pub struct TaskMeasures {
     pub ledger: Vec<StoredLedgerCase>,
     /// First day of the task's round (places yearly deadlines).
     pub period_start: NaiveDate,
+}
+
+impl TaskMeasures {
+    /// Every rule of the task judged with its latest value and the ledger (the one
+    /// judgement the task page, the 达标总览 and the statistics share).
+    pub fn judge(&self, calendar: &HolidayCalendar) -> Vec<(KeyedRule, Judgement)> {
+        let ctx = JudgeContext {
+            calendar,
+            period_start: self.period_start,
+        };
+        let cases: Vec<_> = self.ledger.iter().map(StoredLedgerCase::as_case).collect();
+        self.rules
+            .rules
+            .iter()
+            .map(|r| {
+                let latest = self.latest.get(&r.key).map(|x| &x.measurement);
+                (r.clone(), judge(r, latest, &cases, &ctx))
+            })
+            .collect()
+    }
+
+    /// The same task with only the values reported up to the end of `day` (the county's
+    /// date): what it looked like then.
+    pub fn as_of(&self, day: NaiveDate) -> TaskMeasures {
+        let clock = Clock::default();
+        let history: Vec<StoredMeasurement> = self
+            .history
+            .iter()
+            .filter(|m| clock.date_of(m.at) <= day)
+            .cloned()
+            .collect();
+        TaskMeasures {
+            latest: latest_by_key(&history),
+            history,
+            ..self.clone()
+        }
+    }
 }
 
 /// Longest reason / note / case title, in characters.
@@ -389,56 +430,11 @@ impl Store {
     pub async fn round_measures(&self, round: RoundId) -> StoreResult<Vec<TaskMeasures>> {
         use crate::entity::task;
         let conn = self.connection();
-        let period_start = round_start(conn, round.0).await?;
         let tasks = task::Entity::find()
             .filter(task::Column::RoundId.eq(round.0))
             .all(conn)
             .await?;
-        let task_ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
-        let mut nodes: HashMap<i64, framework_node::Model> = HashMap::new();
-        let node_ids: Vec<i64> = tasks.iter().map(|t| t.node_id).collect();
-        for chunk in node_ids.chunks(500) {
-            for n in framework_node::Entity::find()
-                .filter(framework_node::Column::Id.is_in(chunk.to_vec()))
-                .all(conn)
-                .await?
-            {
-                nodes.insert(n.id, n);
-            }
-        }
-        let (mut history, mut ledgers) = measures_of_tasks(conn, &task_ids).await?;
-        let corrections = self.all_rule_corrections().await?;
-        let mut sets: HashMap<i64, RuleSet> = HashMap::new();
-        let mut out = Vec::with_capacity(tasks.len());
-        for t in tasks {
-            let Some(node) = nodes.get(&t.node_id) else {
-                return Err(StoreError::Corrupt(format!("任务 #{} 的指标不存在", t.id)));
-            };
-            let rules = sets
-                .entry(node.id)
-                .or_insert_with(|| {
-                    effective_rules(
-                        &node.title,
-                        corrections
-                            .get(&node.code)
-                            .map(Vec::as_slice)
-                            .unwrap_or(&[]),
-                    )
-                })
-                .clone();
-            let history = history.remove(&t.id).unwrap_or_default();
-            out.push(TaskMeasures {
-                task_id: TaskId(t.id),
-                node_id: NodeId(t.node_id),
-                indicator_code: node.code.clone(),
-                rules,
-                latest: latest_by_key(&history),
-                history,
-                ledger: ledgers.remove(&t.id).unwrap_or_default(),
-                period_start,
-            });
-        }
-        Ok(out)
+        measures_of_round_tasks(conn, self, round, tasks).await
     }
 
     /// Records a value for rule `rule_key` of a task the unit is working on (办理中/退回).
@@ -647,4 +643,59 @@ async fn round_start(conn: &impl ConnectionTrait, round_id: i64) -> StoreResult<
         .await?
         .map(|r| r.starts_on)
         .ok_or_else(|| StoreError::not_found(format!("轮次 #{round_id}")))
+}
+
+/// [`TaskMeasures`] of some tasks of one round.
+pub(crate) async fn measures_of_round_tasks(
+    conn: &impl ConnectionTrait,
+    store: &Store,
+    round: RoundId,
+    tasks: Vec<crate::entity::task::Model>,
+) -> StoreResult<Vec<TaskMeasures>> {
+    let period_start = round_start(conn, round.0).await?;
+    let task_ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+    let mut nodes: HashMap<i64, framework_node::Model> = HashMap::new();
+    let node_ids: Vec<i64> = tasks.iter().map(|t| t.node_id).collect();
+    for chunk in node_ids.chunks(500) {
+        for n in framework_node::Entity::find()
+            .filter(framework_node::Column::Id.is_in(chunk.to_vec()))
+            .all(conn)
+            .await?
+        {
+            nodes.insert(n.id, n);
+        }
+    }
+    let (mut history, mut ledgers) = measures_of_tasks(conn, &task_ids).await?;
+    let corrections = store.all_rule_corrections().await?;
+    let mut sets: HashMap<i64, RuleSet> = HashMap::new();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let Some(node) = nodes.get(&t.node_id) else {
+            return Err(StoreError::Corrupt(format!("任务 #{} 的指标不存在", t.id)));
+        };
+        let rules = sets
+            .entry(node.id)
+            .or_insert_with(|| {
+                effective_rules(
+                    &node.title,
+                    corrections
+                        .get(&node.code)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]),
+                )
+            })
+            .clone();
+        let history = history.remove(&t.id).unwrap_or_default();
+        out.push(TaskMeasures {
+            task_id: TaskId(t.id),
+            node_id: NodeId(t.node_id),
+            indicator_code: node.code.clone(),
+            rules,
+            latest: latest_by_key(&history),
+            history,
+            ledger: ledgers.remove(&t.id).unwrap_or_default(),
+            period_start,
+        });
+    }
+    Ok(out)
 }

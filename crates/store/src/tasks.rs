@@ -14,7 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fazhi_domain::framework::Role;
-use fazhi_domain::task::{ActorRole, Score, TaskAction, TaskActionKind, TaskStatus, apply};
+use fazhi_domain::task::{
+    ActorRole, Score, TaskAction, TaskActionKind, TaskStatus, apply, submitted_late,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -468,7 +470,7 @@ impl Store {
         }
         let from: TaskStatus = enum_from_str(&t.status)?;
         let to = apply(from, action, role).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let late = action.kind() == TaskActionKind::Submit && t.due_on.is_some_and(|d| today > d);
+        let late = action.kind() == TaskActionKind::Submit && submitted_late(today, t.due_on);
         let at = now();
         let updated = task::Entity::update_many()
             .col_expr(task::Column::Status, Expr::value(to.as_str()))

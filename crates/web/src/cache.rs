@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use fazhi_domain::calendar::HolidayCalendar;
-use fazhi_store::{StoredFramework, UnitId, UnitIndicator, User, UserId};
+use fazhi_domain::stats::{LightRules, RoundStats};
+use fazhi_store::{
+    RoundFacts, RoundId, StoredFramework, TaskFilter, UnitId, UnitIndicator, User, UserId,
+};
 
 use crate::AppState;
 use crate::error::{WebError, WebResult};
@@ -19,6 +22,21 @@ struct Inner {
     unit_lists: HashMap<UnitId, Arc<Vec<UnitIndicator>>>,
     inbox_totals: HashMap<(UserId, NaiveDate), usize>,
     calendar: Option<Arc<HolidayCalendar>>,
+    round_views: HashMap<RoundViewKey, Arc<RoundView>>,
+}
+
+/// (round, unit or the whole round, as-of date).
+type RoundViewKey = (RoundId, Option<UnitId>, NaiveDate);
+
+/// Distinct round views kept per generation (units × dates viewed between two writes); past
+/// it the oldest generation's set is simply dropped and rebuilt.
+const MAX_ROUND_VIEWS: usize = 256;
+
+/// A round's (or one unit's) facts and statistics as of a date: what the dashboard, the
+/// exports and the report read.
+pub struct RoundView {
+    pub facts: RoundFacts,
+    pub stats: RoundStats,
 }
 
 #[derive(Default)]
@@ -113,5 +131,43 @@ impl AppState {
             inner.inbox_totals.insert(key, n);
         }
         Ok(n)
+    }
+}
+
+impl AppState {
+    /// The facts and statistics of `round` (or of one unit's tasks in it) on `as_of`,
+    /// computed once per store generation: while nobody writes, a dashboard costs a map
+    /// lookup (measured in BENCHMARKS.md, 任务台账 section).
+    pub async fn round_view(
+        &self,
+        round: RoundId,
+        unit: Option<UnitId>,
+        as_of: NaiveDate,
+    ) -> WebResult<Arc<RoundView>> {
+        let generation = self.store.generation();
+        let key = (round, unit, as_of);
+        if let Some(v) = self.cache.at(generation).round_views.get(&key).cloned() {
+            return Ok(v);
+        }
+        let calendar = self.calendar().await?;
+        let filter = TaskFilter {
+            round: Some(round),
+            unit,
+            ..Default::default()
+        };
+        let facts = self.store.round_facts(&filter, as_of, &calendar).await?;
+        let stats = facts.stats(LightRules {
+            calendar: &calendar,
+            warn_workdays: self.config.warn_workdays,
+        });
+        let view = Arc::new(RoundView { facts, stats });
+        let mut inner = self.cache.lock();
+        if inner.generation == generation {
+            if inner.round_views.len() >= MAX_ROUND_VIEWS {
+                inner.round_views.clear();
+            }
+            inner.round_views.insert(key, Arc::clone(&view));
+        }
+        Ok(view)
     }
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 mod cache;
+pub use cache::RoundView;
 pub mod error;
 mod housekeeping;
 mod http_range;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod calendar;
+mod export;
 mod import;
 #[cfg(target_os = "linux")]
 mod live;

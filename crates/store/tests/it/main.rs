@@ -9,6 +9,7 @@ mod audit;
 mod framework;
 mod jobs;
 mod measures;
+mod round_facts;
 mod sessions;
 mod units;
 mod users;

@@ -12,7 +12,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_domain::calendar::HolidayCalendar;
-use fazhi_domain::measure::{Compliance, JudgeContext, Judgement, Measurement, judge, roll_up};
+use fazhi_domain::measure::{Compliance, Judgement, Measurement, roll_up};
 use fazhi_domain::rules::RuleKind;
 use fazhi_domain::ruleset::KeyedRule;
 use fazhi_domain::supervision::{LightState, NoticeLevel};
@@ -85,21 +85,9 @@ fn input_of(kind: &RuleKind) -> (&'static str, String) {
     }
 }
 
-/// Judge every rule of a task.
+/// Judge every rule of a task (see [`TaskMeasures::judge`]).
 pub fn judge_task(m: &TaskMeasures, calendar: &HolidayCalendar) -> Vec<(KeyedRule, Judgement)> {
-    let ctx = JudgeContext {
-        calendar,
-        period_start: m.period_start,
-    };
-    let cases: Vec<_> = m.ledger.iter().map(StoredLedgerCase::as_case).collect();
-    m.rules
-        .rules
-        .iter()
-        .map(|r| {
-            let latest = m.latest.get(&r.key).map(|x| &x.measurement);
-            (r.clone(), judge(r, latest, &cases, &ctx))
-        })
-        .collect()
+    m.judge(calendar)
 }
 
 pub fn measures_view(m: &TaskMeasures, calendar: &HolidayCalendar) -> MeasuresView {

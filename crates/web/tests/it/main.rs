@@ -8,6 +8,7 @@ mod flows;
 mod hardening;
 mod measures;
 mod packages;
+mod stats_cache;
 mod uploads;
 mod work;
 
