@@ -176,8 +176,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 pub fn router(state: AppState) -> Router {
     use views::{
-        account, admin, auth, calendar, evidence, inbox, indicators, matrix, measures, notices,
-        overview, packages, rounds, rules, tasks, units,
+        account, admin, auth, calendar, evidence, exports, inbox, indicators, matrix, measures,
+        notices, overview, packages, rounds, rules, tasks, units,
     };
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
@@ -246,6 +246,10 @@ pub fn router(state: AppState) -> Router {
         .route("/packages/{id}/cancel", post(packages::cancel))
         .route("/packages/{id}/file", get(packages::download));
     let supervision = Router::new()
+        // 导出: spreadsheets for superiors (责任分工表, 任务台账).
+        .route("/exports", get(exports::page))
+        .route("/exports/responsibility.xlsx", get(exports::responsibility))
+        .route("/exports/ledger.xlsx", get(exports::ledger))
         .route("/overview", get(overview::overview))
         .route("/notices", get(notices::notices))
         .route("/tasks/{id}/notices", post(notices::issue))

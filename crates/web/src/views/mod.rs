@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod calendar;
 pub mod evidence;
+pub mod exports;
 pub mod inbox;
 pub mod indicators;
 pub mod matrix;

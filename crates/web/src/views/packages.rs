@@ -586,7 +586,7 @@ pub async fn serve_package(
 
 /// `len` bytes of `file` from where it stands, in chunks: memory does not grow with the
 /// package.
-fn file_stream(
+pub(crate) fn file_stream(
     file: tokio::fs::File,
     len: u64,
 ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {

@@ -82,6 +82,30 @@ async fn get_table(app: &App) -> Vec<(String, [Outcome; 4])> {
 
     // (path, anonymous, admin, observer, liaison of 县司法局)
     vec![
+        // 导出: everyone logged in sees the page; the 责任分工表 is the county roles'; a
+        // liaison's 任务台账 is its own unit's only. No round is in progress here: the
+        // 台账 is a 400 saying so, after the access check.
+        ("/exports".into(), [Login, Ok, Ok, Ok]),
+        (
+            "/exports/responsibility.xlsx".into(),
+            [Login, Ok, Ok, Forbidden],
+        ),
+        (
+            "/exports/ledger.xlsx".into(),
+            [Login, BadRequest, BadRequest, BadRequest],
+        ),
+        (
+            format!("/exports/ledger.xlsx?unit={sifa}"),
+            [Login, BadRequest, BadRequest, BadRequest],
+        ),
+        (
+            format!("/exports/ledger.xlsx?unit={other}"),
+            [Login, BadRequest, BadRequest, Forbidden],
+        ),
+        (
+            "/exports/ledger.xlsx?unit=abc".into(),
+            [Login, BadRequest, BadRequest, BadRequest],
+        ),
         // 材料汇编: the office and liaisons; a queued job has nothing to download yet.
         ("/packages".into(), [Login, Ok, Forbidden, Ok]),
         ("/packages/jobs".into(), [Login, Ok, Forbidden, Ok]),

@@ -4,6 +4,7 @@
 mod api;
 mod authz;
 mod calendar;
+mod exports;
 mod flows;
 mod hardening;
 mod measures;

@@ -1,0 +1,135 @@
+//! 导出 over HTTP: the office downloads the 责任分工表 and the 任务台账 (all units or one), a
+//! liaison only its own unit's 台账; the files are real workbooks with Chinese names, each
+//! export is audited, and nothing stays in the data directory.
+
+use std::io::Cursor;
+
+use axum::http::StatusCode;
+use calamine::{Reader, Xlsx};
+use fazhi_store::{AuditFilter, UserRole};
+
+use crate::{App, Client};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Every cell of every sheet of a workbook, as text.
+fn cells(bytes: &[u8]) -> Vec<String> {
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).expect("an .xlsx workbook");
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).expect("a sheet");
+        out.extend(range.rows().flatten().map(|c| c.to_string()));
+    }
+    out
+}
+
+async fn download(c: &mut Client, path: &str) -> (Vec<u8>, String) {
+    let r = c.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+    assert_eq!(r.content_type, XLSX, "{path}");
+    let disposition = r
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    (r.bytes, disposition)
+}
+
+fn encoded(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[tokio::test]
+async fn office_and_liaison_download_what_they_may() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    let mut sifa = app.login("sifa").await;
+
+    // Before a round: the page says so, the 台账 is refused with a reason.
+    let page = admin.get("/exports").await;
+    assert!(
+        page.text.contains("还没有进行中的创建轮次"),
+        "{}",
+        page.text
+    );
+    let r = admin.get("/exports/ledger.xlsx").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("还没有进行中的创建轮次"), "{}", r.text);
+    admin.open_round("2026年度创建工作", 2026).await;
+
+    // The 责任分工表: the document's columns and units.
+    let (bytes, name) = download(&mut admin, "/exports/responsibility.xlsx").await;
+    assert!(name.contains(&encoded("责任分工表")), "{name}");
+    let all = cells(&bytes);
+    assert!(all.iter().any(|c| c == "三级指标"), "{:?}", &all[..20]);
+    assert!(all.iter().any(|c| c.contains("县司法局")));
+
+    // The whole county's 台账, then one unit's.
+    let (bytes, name) = download(&mut admin, "/exports/ledger.xlsx").await;
+    assert!(name.contains(&encoded("任务台账-全部单位")), "{name}");
+    let county = cells(&bytes);
+    assert!(county.iter().any(|c| c == "县财政局"));
+    let caizheng = app.unit_id("县财政局").await.0;
+    let (bytes, name) =
+        download(&mut admin, &format!("/exports/ledger.xlsx?unit={caizheng}")).await;
+    assert!(name.contains(&encoded("任务台账-县财政局")), "{name}");
+    assert!(!cells(&bytes).iter().any(|c| c == "县司法局"));
+
+    // A liaison: its own unit's 台账, nothing else.
+    let page = sifa.get("/exports").await;
+    assert!(
+        page.text.contains("下载县司法局的任务台账"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("/exports/responsibility.xlsx"));
+    let (bytes, name) = download(&mut sifa, "/exports/ledger.xlsx").await;
+    assert!(name.contains(&encoded("任务台账-县司法局")), "{name}");
+    let own = cells(&bytes);
+    assert!(own.iter().any(|c| c == "县司法局"));
+    assert!(
+        !own.iter().any(|c| c == "县财政局"),
+        "another unit in a liaison's 台账"
+    );
+    let r = sifa
+        .get(&format!("/exports/ledger.xlsx?unit={caizheng}"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        sifa.get("/exports/responsibility.xlsx").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Audited: who exported what; the refused ones are not.
+    let log = |action: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .audit_entries(&AuditFilter {
+                    action: Some(action.into()),
+                    ..Default::default()
+                })
+                .await
+                .expect("audit")
+        }
+    };
+    let ledgers = log("export.ledger").await;
+    assert_eq!(ledgers.len(), 3, "{ledgers:?}");
+    assert_eq!(
+        ledgers.iter().filter(|e| e.actor_name == "sifa").count(),
+        1,
+        "{ledgers:?}"
+    );
+    assert_eq!(log("export.responsibility").await.len(), 1);
+
+    // The temporary files are gone.
+    let tmp = app.state.config.data_dir.join("tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
