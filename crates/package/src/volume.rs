@@ -284,17 +284,14 @@ fn write_volume_blocking(
             // One evidence file typst cannot embed (an image it cannot decode, a PDF page it
             // cannot convert) fails the whole layout: find which, list them, lay out again.
             tracing::info!(error = %first, "合订本排版失败，逐个检查嵌入的材料");
-            for i in 0..outcomes.len() {
+            for (o, f) in outcomes.iter_mut().zip(&plan.files) {
                 if cancelled() {
                     return Err(PackageError::Cancelled);
                 }
-                if let Outcome::Embedded { .. } = &outcomes[i]
-                    && let Err(e) = compile_alone(&outcomes[i], &settings, today)
+                if let Outcome::Embedded { .. } = o
+                    && let Err(e) = compile_alone(o, &settings, today)
                 {
-                    outcomes[i] = Outcome::Listed(format!(
-                        "无法嵌入（{e}）；见压缩包中的 {}",
-                        plan.files[i].path
-                    ));
+                    *o = Outcome::Listed(format!("无法嵌入（{e}）；见压缩包中的 {}", f.path));
                 }
             }
             compile(&outcomes)?

@@ -20,6 +20,15 @@ fn have_fonts() -> bool {
     }
 }
 
+/// With `FAZHI_TEST_KEEP=DIR`, a copy of a generated PDF goes there, to look at.
+fn keep(file: &Path) {
+    if let Some(dir) = std::env::var_os("FAZHI_TEST_KEEP")
+        && let Some(name) = file.file_name()
+    {
+        std::fs::copy(file, Path::new(&dir).join(name)).unwrap();
+    }
+}
+
 fn pdf_text(file: &Path) -> String {
     let out = Command::new("pdftotext")
         .arg(file)
@@ -73,6 +82,7 @@ pub fn check_catalog_pdf(site: &super::Site, zip: &Path, paths: &[&str]) {
     assert!(out.status.success());
     let pdf = site.dir.path().join("目录.pdf");
     std::fs::write(&pdf, &out.stdout).unwrap();
+    keep(&pdf);
     let text = pdf_text(&pdf);
     let flat: String = text.split_whitespace().collect();
     for want in [
@@ -232,6 +242,7 @@ async fn bound_volume_embeds_evidence_pages_with_bookmarks_and_lists_the_rest() 
             .unwrap();
     assert_eq!((size, sha), (built.size, built.sha256.clone()));
 
+    keep(&out);
     // Cover + 目录 + two indicator pages + every evidence page.
     let pages = pdf_pages(&out);
     assert_eq!(pages, 1 + 1 + 2 + evidence_pages, "页数");
