@@ -31,6 +31,10 @@ use crate::catalog::{PackProblem, type_label};
 use crate::plan::{Plan, PlannedFile, china};
 
 const TEMPLATE: &str = include_str!("../templates/volume.typ");
+/// At most this many files embedded in one volume. typst interns every file path for the
+/// life of the process (65 535 at most); paths are reused across volumes (`/ev/<n>.<ext>`),
+/// so this bounds them for good.
+const MAX_EMBEDDED_FILES: usize = 4000;
 
 /// Bounds of one volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +182,7 @@ fn write_volume_blocking(
 
     let mut problems = Vec::new();
     let mut outcomes = Vec::with_capacity(plan.files.len());
+    let mut embedded_files = 0usize;
     for (i, f) in plan.files.iter().enumerate() {
         if cancelled() {
             return Err(PackageError::Cancelled);
@@ -198,7 +203,13 @@ fn write_volume_blocking(
                 )
             };
             Outcome::Listed(why)
+        } else if embedded_files >= MAX_EMBEDDED_FILES {
+            Outcome::Listed(format!(
+                "本册已嵌入 {MAX_EMBEDDED_FILES} 份文件（单册上限），未嵌入；请按一级指标分册生成，或见压缩包中的 {}",
+                f.path
+            ))
         } else {
+            embedded_files += 1;
             match handle.block_on(files.get_stream(&f.sha256)) {
                 Err(FileError::NotFound { .. }) => {
                     problems.push(PackProblem {
