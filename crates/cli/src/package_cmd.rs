@@ -28,7 +28,7 @@ pub struct PackageArgs {
 pub enum Format {
     /// 压缩包：按指标体系分文件夹，含 目录.xlsx、说明.txt、manifest.json
     Zip,
-    /// PDF 合订本（尚未实现）
+    /// PDF 合订本：封面、带页码的目录、书签，每项指标后附其佐证材料的页面
     Pdf,
 }
 
@@ -114,9 +114,6 @@ fn verify(file: &Path) -> Result<ExitCode> {
 }
 
 async fn build(data: &DataArgs, out: &Path, params: PackageParams) -> Result<ExitCode> {
-    if params.format == PackageFormat::Pdf {
-        bail!("PDF 合订本尚未实现，请先用 --format zip 生成压缩包");
-    }
     let (config, url) = resolve(data, None)?;
     let store = Store::connect(&url)
         .await
@@ -199,6 +196,9 @@ async fn build_job(
             "未收入尚未审核合格的材料 {} 份（--all 可全部收入）",
             built.left_out_unapproved
         );
+    }
+    if let Some(e) = &built.catalog_pdf_error {
+        println!("注意：目录.pdf 未生成（{e}），目录.xlsx 已包含全部内容");
     }
     if !built.problems.is_empty() {
         println!(

@@ -21,12 +21,15 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use fazhi_document::PdfSettings;
+
 use crate::PackageError;
 use crate::catalog::{
     MANIFEST_FORMAT, Manifest, ManifestEntry, ManifestLink, PackProblem, PackedFile, readme,
     write_catalog_xlsx,
 };
-use crate::plan::{CATALOG_XLSX, MANIFEST_JSON, Plan, README_TXT, china};
+use crate::catalog_pdf::render_catalog_pdf;
+use crate::plan::{CATALOG_PDF, CATALOG_XLSX, MANIFEST_JSON, Plan, README_TXT, china};
 
 /// Buffer between the zip writer and the output file.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -83,6 +86,9 @@ pub struct BuiltPackage {
     /// Files missing from the store or altered since upload (listed in the package too).
     pub problems: Vec<PackProblem>,
     pub scope: String,
+    /// Why `目录.pdf` is missing (no CJK font on the server, …); the archive is complete
+    /// otherwise and says so in `说明.txt`.
+    pub catalog_pdf_error: Option<String>,
 }
 
 /// Whether deflate is worth it: text-like content. Media, PDF and office files are
@@ -358,8 +364,36 @@ fn write_zip_blocking(
     });
     drop(xlsx);
 
+    // 目录.pdf: the same rows, printable. Without a CJK font on the server the archive is
+    // still built (目录.xlsx holds everything) and 说明.txt says why the PDF is missing.
+    let catalog_pdf_error =
+        match render_catalog_pdf(plan, &rows, &problems, created_at, &PdfSettings::from_env()) {
+            Ok(bytes) => {
+                let entry = w.small(
+                    CATALOG_PDF,
+                    &bytes,
+                    "catalog",
+                    CompressionMethod::Deflated,
+                    created_at,
+                )?;
+                entries.push(entry);
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "目录.pdf 未生成");
+                Some(e.to_string())
+            }
+        };
+    w.check_cancel()?;
+
     let files_packed = packed.iter().filter(|p| p.is_some()).count();
-    let text = readme(plan, created_at, files_packed, &problems);
+    let text = readme(
+        plan,
+        created_at,
+        files_packed,
+        &problems,
+        catalog_pdf_error.as_deref(),
+    );
     let entry = w.small(
         README_TXT,
         text.as_bytes(),
@@ -417,6 +451,7 @@ fn write_zip_blocking(
         left_out_unapproved: plan.left_out_unapproved,
         problems,
         scope: plan.scope_label(),
+        catalog_pdf_error,
     })
 }
 

@@ -32,7 +32,7 @@ pub struct ManifestEntry {
     pub size: u64,
     /// SHA-256 of the entry's content as packed.
     pub sha256: String,
-    /// `evidence`, `catalog` (目录.xlsx) or `readme` (说明.txt).
+    /// `evidence`, `catalog` (目录.xlsx, 目录.pdf) or `readme` (说明.txt).
     pub role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub material_no: Option<String>,
@@ -266,6 +266,7 @@ pub fn readme(
     created_at: DateTime<Utc>,
     packed: usize,
     problems: &[PackProblem],
+    catalog_pdf_error: Option<&str>,
 ) -> String {
     let mut t = String::from("\u{FEFF}");
     let mut line = |s: &str| {
@@ -299,6 +300,10 @@ pub fn readme(
     line(
         "“目录.xlsx”的“文件材料”表每份文件一行（含审核结论与 SHA-256），“链接材料”表列出网络检索类材料的网址。",
     );
+    match catalog_pdf_error {
+        None => line("“目录.pdf”是同一目录的打印版（A4 横向）。"),
+        Some(e) => line(&format!("“目录.pdf”未生成：{e}")),
+    }
     line("");
     line("如何核验：manifest.json 记录了包内每个文件的 SHA-256。");
     line("  用 fazhi 平台核验：fazhi package verify 本文件.zip");

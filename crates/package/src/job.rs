@@ -21,6 +21,7 @@ use fazhi_store::{
 use crate::PackageError;
 use crate::archive::{BuiltPackage, Control, Progress, write_zip};
 use crate::plan::{PackageFormat, PackageParams, plan};
+use crate::volume::{VolumeLimits, write_volume};
 
 /// The job kind of package builds.
 pub const JOB_KIND: &str = "package";
@@ -138,6 +139,7 @@ pub async fn run_job(
                 "left_out_unapproved": built.left_out_unapproved,
                 "problems": built.problems,
                 "scope": built.scope,
+                "catalog_pdf_error": built.catalog_pdf_error,
             });
             store
                 .finish_job(
@@ -168,11 +170,6 @@ async fn build_for_job(
 ) -> Result<BuiltPackage, PackageError> {
     let params: PackageParams = serde_json::from_value(job.params.clone())
         .map_err(|e| PackageError::Invalid(format!("后台任务参数无效：{e}")))?;
-    if params.format == PackageFormat::Pdf {
-        return Err(PackageError::Unsupported(
-            "PDF 合订本尚未实现，请先生成压缩包（zip）".into(),
-        ));
-    }
     let the_plan = plan(store, &params).await?;
     let (tx, mut rx) = tokio::sync::watch::channel(Progress::default());
     let outer = Arc::clone(&control.progress);
@@ -184,7 +181,14 @@ async fn build_for_job(
         }),
         cancel: Arc::clone(&cancel),
     };
-    let build = write_zip(files, the_plan, out, inner);
+    let build = async {
+        match params.format {
+            PackageFormat::Zip => write_zip(files, the_plan, out, inner).await,
+            PackageFormat::Pdf => {
+                write_volume(files, the_plan, out, inner, VolumeLimits::default()).await
+            }
+        }
+    };
     tokio::pin!(build);
     let mut tick = tokio::time::interval(REPORT_EVERY);
     loop {
@@ -216,8 +220,11 @@ fn to_job(p: Progress) -> JobProgress {
 }
 
 /// The file name of a job's package in the packages directory.
-pub fn package_file_name(job: JobId) -> String {
-    format!("package-{job}.zip")
+pub fn package_file_name(job: JobId, format: PackageFormat) -> String {
+    match format {
+        PackageFormat::Zip => format!("package-{job}.zip"),
+        PackageFormat::Pdf => format!("package-{job}.pdf"),
+    }
 }
 
 /// Claims and runs queued package jobs one after another until none is left; returns how
@@ -230,7 +237,10 @@ pub async fn run_queued(
     std::fs::create_dir_all(&settings.dir)?;
     let mut ran = 0;
     while let Some(job) = store.claim_job(JOB_KIND).await? {
-        let out = settings.dir.join(package_file_name(job.id));
+        let format = serde_json::from_value::<PackageParams>(job.params.clone())
+            .map(|p| p.format)
+            .unwrap_or_default();
+        let out = settings.dir.join(package_file_name(job.id, format));
         let expires = Utc::now() + settings.keep_for;
         let cancel = Arc::new(AtomicBool::new(false));
         let control = Control {

@@ -1,6 +1,6 @@
 //! The 佐证材料汇编 (evidence package) of a round, for 申报 and 第三方评估: the approved
 //! evidence (or all of it, with verdicts) of the whole round, one 一级指标 or one unit,
-//! arranged by the indicator tree in a zip archive with `目录.xlsx`, `说明.txt` and
+//! arranged by the indicator tree in a zip archive with `目录.xlsx`, `目录.pdf`, `说明.txt` and
 //! `manifest.json` (every entry's SHA-256, so [`verify`] can show that nothing was altered).
 //!
 //! - [`plan()`] reads what goes in ([`PackageParams`] → [`Plan`]) and names every file
@@ -9,6 +9,8 @@
 //!   buffer into the archive (memory does not grow with file size), checks each file's
 //!   SHA-256 against the one recorded at upload (a mismatch or a missing file is listed in
 //!   the package, not silently packed), reports progress and stops when cancelled.
+//! - [`write_volume`] builds the bound volume (.pdf) instead: cover, 目录, bookmarks, each
+//!   indicator followed by its evidence pages ([`volume`]).
 //! - [`job`]: the build as a background job, retention of finished packages, the access
 //!   rule (office: any package; liaison: its own unit's).
 //!
@@ -23,15 +25,18 @@
 
 pub mod archive;
 pub mod catalog;
+pub mod catalog_pdf;
 pub mod job;
 pub mod names;
 pub mod plan;
 pub mod verify;
+pub mod volume;
 
 pub use archive::{BuiltPackage, Control, Progress, write_zip};
 pub use catalog::{Manifest, ManifestEntry, PackProblem};
 pub use plan::{PackageFormat, PackageParams, Plan, plan};
 pub use verify::{Finding, VerifyReport, verify};
+pub use volume::{VolumeLimits, write_volume};
 
 /// What can go wrong building or checking a package. Messages are Chinese, for users.
 #[derive(Debug, thiserror::Error)]
@@ -59,4 +64,6 @@ pub enum PackageError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("文件读写出错：{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Document(#[from] fazhi_document::DocumentError),
 }

@@ -15,6 +15,7 @@ use crate::names::{self, HeadingName, PathBuilder};
 
 /// Fixed names at the top of the archive.
 pub const CATALOG_XLSX: &str = "目录.xlsx";
+pub const CATALOG_PDF: &str = "目录.pdf";
 pub const README_TXT: &str = "说明.txt";
 pub const MANIFEST_JSON: &str = "manifest.json";
 
@@ -262,7 +263,7 @@ pub async fn plan(store: &Store, params: &PackageParams) -> Result<Plan, Package
     }
 
     let mut paths = PathBuilder::new();
-    for fixed in [CATALOG_XLSX, README_TXT, MANIFEST_JSON] {
+    for fixed in [CATALOG_XLSX, CATALOG_PDF, README_TXT, MANIFEST_JSON] {
         paths.reserve(fixed);
     }
     let mut files = Vec::new();

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use fazhi_package::Control;
+use fazhi_package::PackageParams;
 use fazhi_package::job::{JOB_KIND, package_file_name, run_job};
 
 use crate::AppState;
@@ -74,7 +75,10 @@ async fn work(state: AppState, current: Arc<Mutex<Option<Arc<AtomicBool>>>>) {
                 if let Ok(mut c) = current.lock() {
                     *c = Some(Arc::clone(&cancel));
                 }
-                let out = settings.dir.join(package_file_name(job.id));
+                let format = serde_json::from_value::<PackageParams>(job.params.clone())
+                    .map(|p| p.format)
+                    .unwrap_or_default();
+                let out = settings.dir.join(package_file_name(job.id, format));
                 let control = Control {
                     progress: Arc::new(|_| {}),
                     cancel,

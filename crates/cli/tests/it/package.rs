@@ -102,14 +102,18 @@ async fn build_then_verify_then_tamper() {
     ]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("文件材料 2 份"), "{}", stdout(&out));
+    // 目录.pdf needs a CJK font on the machine; without one the build says so.
+    let without_pdf = stdout(&out).contains("目录.pdf 未生成");
 
     let out = fazhi(&["package", "verify", z]);
     assert!(out.status.success(), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("核验通过：4 个文件"),
-        "{}",
-        stdout(&out)
-    );
+    // 2 files + 目录.xlsx + 说明.txt (+ 目录.pdf).
+    let want = if without_pdf {
+        "核验通过：4 个文件"
+    } else {
+        "核验通过：5 个文件"
+    };
+    assert!(stdout(&out).contains(want), "{}", stdout(&out));
 
     // The build is recorded as a job and in the audit log.
     let url = format!("sqlite://{}?mode=rwc", dir.join("fazhi.sqlite").display());
@@ -158,5 +162,29 @@ async fn build_then_verify_then_tamper() {
         "{}",
         stderr(&out)
     );
+
+    // The bound volume: the non-PDF files are listed in it (a CJK font is needed; without
+    // one the command says which package to install).
+    let pdf = dir.join("合订本.pdf");
+    let out = fazhi(&[
+        "package",
+        "build",
+        "--format",
+        "pdf",
+        "--out",
+        pdf.to_str().unwrap(),
+        "--unit",
+        "县司法局",
+        "--data-dir",
+        d,
+    ]);
+    if without_pdf {
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("fonts-noto-cjk"), "{}", stderr(&out));
+    } else {
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+        assert!(stdout(&out).contains("合订本.pdf"), "{}", stdout(&out));
+        assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -666,7 +666,7 @@ async fn stopping_the_server_mid_build_leaves_no_file_and_the_next_start_fails_t
     let worker = fazhi_web::start_jobs(&app.state).await.unwrap();
     let id = build(&mut admin, &[]).await;
     let dir = app.state.config.package_settings().dir;
-    let name = fazhi_package::job::package_file_name(JobId(id));
+    let name = fazhi_package::job::package_file_name(JobId(id), fazhi_package::PackageFormat::Zip);
     let part = dir.join(format!(".{name}.part"));
     let mut writing = false;
     for _ in 0..3000 {

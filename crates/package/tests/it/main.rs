@@ -17,7 +17,9 @@ use fazhi_store::{
     TaskFilter, TaskId, User, UserRole, Verdict,
 };
 
-const LIBRARY_JSON: &str = include_str!("../../../data/library/lanling.json");
+mod volume;
+
+const LIBRARY_JSON: &str = include_str!("../../../../data/library/lanling.json");
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 const JPEG: &[u8] = &[
@@ -312,7 +314,20 @@ async fn archive_opens_verifies_and_detects_tampering() {
 
     let report = verify(&out).unwrap();
     assert!(report.is_ok(), "{:?}", report.findings);
-    assert_eq!(report.intact, 6, "4 份材料 + 目录.xlsx + 说明.txt");
+    // 目录.pdf needs a CJK font on the machine (CI installs fonts-noto-cjk); without one
+    // the archive is complete but for it, and says why.
+    let with_pdf = fazhi_document::PdfSettings::from_env().fonts().is_ok();
+    assert_eq!(
+        built.catalog_pdf_error.is_none(),
+        with_pdf,
+        "{:?}",
+        built.catalog_pdf_error
+    );
+    assert_eq!(
+        report.intact,
+        if with_pdf { 7 } else { 6 },
+        "4 份材料 + 目录.xlsx + 目录.pdf + 说明.txt"
+    );
 
     if have("unzip") {
         let t = Command::new("unzip").arg("-t").arg(&out).output().unwrap();
@@ -330,6 +345,9 @@ async fn archive_opens_verifies_and_detects_tampering() {
         got.sort_unstable();
         let mut want: Vec<&str> = paths.clone();
         want.extend(["manifest.json", "目录.xlsx", "说明.txt"]);
+        if with_pdf {
+            want.push("目录.pdf");
+        }
         want.sort_unstable();
         assert_eq!(got, want);
         names
@@ -350,9 +368,13 @@ async fn archive_opens_verifies_and_detects_tampering() {
         assert!(text.contains("2026年度 佐证材料汇编"), "{text}");
         assert!(text.contains("2-1-023-01"), "{text}");
         assert!(text.contains("fazhi package verify"), "{text}");
+        assert!(text.contains("目录.pdf"), "{text}");
     }
 
     check_catalog_in_libreoffice(&site, &out);
+    if with_pdf {
+        volume::check_catalog_pdf(&site, &out, &paths);
+    }
 
     // One byte of one stored entry changed in the archive: its CRC no longer matches.
     let bytes = std::fs::read(&out).unwrap();
