@@ -9,7 +9,8 @@
 //! Prints per scale: tasks; the median of 5 runs of the store query (`round_facts`), of the
 //! statistics over loaded facts (what a cache keyed by store generation and date saves the
 //! query from), and of the whole export (query + statistics + .xlsx); the export's file size
-//! and the process's peak resident memory during the export (`VmHWM`, reset before it).
+//! and the process's peak resident memory during the export (`VmHWM`, reset before it) next
+//! to its resident memory just before (the setup's, which the allocator keeps).
 
 use std::time::{Duration, Instant};
 
@@ -131,11 +132,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn peak_rss_kib() -> Option<u64> {
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -196,8 +197,8 @@ fn main() {
                 warn_workdays: 3,
             };
             let mut export_t = Vec::new();
-            let before = peak_rss_kib();
             reset_peak_rss();
+            let before = status_kib("VmRSS:");
             for _ in 0..5 {
                 let t0 = Instant::now();
                 export_ledger(&store, &params, &out, &Actor::system())
@@ -205,10 +206,10 @@ fn main() {
                     .unwrap();
                 export_t.push(t0.elapsed());
             }
-            let peak = peak_rss_kib();
+            let peak = status_kib("VmHWM:");
             let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
             println!(
-                "| {scale}× | {tasks} | {:.1} ms | {:.2} ms | {:.1} ms | {} KiB | {} (before: {}) |",
+                "| {scale}× | {tasks} | {:.1} ms | {:.2} ms | {:.1} ms | {} KiB | {} (RSS before: {}) |",
                 median(facts_t).as_secs_f64() * 1e3,
                 median(stats_t).as_secs_f64() * 1e3,
                 median(export_t).as_secs_f64() * 1e3,
