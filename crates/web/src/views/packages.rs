@@ -63,6 +63,8 @@ pub struct JobRow {
     pub done: bool,
     /// Done, but built by the command line at a path of its own: not served on the web.
     pub elsewhere: Option<String>,
+    /// A bound PDF volume (合订本) rather than the archive.
+    pub is_pdf: bool,
     pub size_shown: Option<String>,
     pub sha256: Option<String>,
     pub expires_at: Option<String>,
@@ -106,7 +108,11 @@ fn describe(job: &Job, rounds: &[RoundInfo]) -> String {
     } else {
         "仅审核合格的材料"
     };
-    format!("{round} · {unit} · {heading} · {which}")
+    let form = match p.format {
+        PackageFormat::Zip => "压缩包",
+        PackageFormat::Pdf => "PDF 合订本",
+    };
+    format!("{form} · {round} · {unit} · {heading} · {which}")
 }
 
 fn status_code(s: JobStatus) -> &'static str {
@@ -200,6 +206,8 @@ pub fn job_row(state: &AppState, job: &Job, rounds: &[RoundInfo]) -> JobRow {
             .result_path
             .clone()
             .filter(|p| job.status == JobStatus::Done && !in_package_dir(state, p)),
+        is_pdf: serde_json::from_value::<PackageParams>(job.params.clone())
+            .is_ok_and(|p| p.format == PackageFormat::Pdf),
         size_shown: job.result_size.as_ref().map(human_size),
         sha256: job.result_sha256.clone(),
         expires_at: job.expires_at.as_ref().map(cn_time),
@@ -345,6 +353,8 @@ pub struct BuildForm {
     unit: Option<String>,
     /// `approved` (default) or `all`.
     evidence: Option<String>,
+    /// `zip` (default): the archive; `pdf`: the bound volume (合订本).
+    format: Option<String>,
 }
 
 fn non_empty(raw: &Option<String>) -> Option<&str> {
@@ -410,6 +420,13 @@ pub async fn build(
             return Err(WebError::BadRequest(format!("不认识的材料范围“{other}”")));
         }
     };
+    let format = match non_empty(&f.format) {
+        None | Some("zip") => PackageFormat::Zip,
+        Some("pdf") => PackageFormat::Pdf,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!("不认识的汇编形式“{other}”")));
+        }
+    };
     let params = params_for(
         &state,
         &cu.user,
@@ -417,7 +434,7 @@ pub async fn build(
         non_empty(&f.heading),
         number(&f.unit, "责任单位")?,
         all,
-        PackageFormat::Zip,
+        format,
     )
     .await?;
     let id = queue(&state, &cu.user, &params).await?;

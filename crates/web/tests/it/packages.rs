@@ -170,8 +170,8 @@ async fn the_office_builds_watches_and_downloads_a_package_by_ranges() {
     let report = fazhi_package::verify(&path).expect("a package");
     assert!(report.is_ok(), "{:?}", report.findings);
     assert_eq!(
-        report.intact, 3,
-        "the approved file, 目录.xlsx and 说明.txt"
+        report.intact, 4,
+        "the approved file, 目录.xlsx, 目录.pdf and 说明.txt"
     );
 
     // Ranges: a resumed download gets exactly the bytes asked for.
@@ -748,4 +748,38 @@ async fn a_package_built_elsewhere_is_listed_but_not_served() {
     let api = admin.get(&format!("/api/v1/packages/{id}")).await.json();
     assert_eq!(api["status"], "done");
     assert!(api["download_url"].is_null());
+}
+
+/// The bound volume (合订本) from the same page: the form's 汇编形式, a PDF download.
+#[tokio::test]
+async fn the_office_builds_and_downloads_the_bound_pdf_volume() {
+    let mut s = site().await;
+    let r = s.admin.post("/packages", &[("format", "docx")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("不认识的汇编形式"), "{}", r.text);
+    let id = build(&mut s.admin, &[("format", "pdf")]).await;
+    assert_eq!(run_queued(&s.app).await, 1);
+    let page = s.admin.get("/packages").await;
+    assert!(page.text.contains("下载合订本（PDF）"), "{}", page.text);
+    let job = s.app.store.job(JobId(id)).await.unwrap();
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.message);
+    let r = s.admin.get(&format!("/packages/{id}/file")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_type, "application/pdf");
+    assert!(r.bytes.starts_with(b"%PDF-"), "a PDF");
+    let disposition = r
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(disposition.contains(".pdf"), "{disposition}");
+    // What was downloaded is what the job recorded.
+    assert_eq!(
+        hex::encode(Sha256::digest(&r.bytes)),
+        job.result_sha256.unwrap_or_default()
+    );
+    // The liaison of another unit gets nothing of it.
+    let r = s.caizheng.get(&format!("/packages/{id}/file")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    drop(s.sifa);
 }
