@@ -237,7 +237,7 @@ describe('佐证材料汇编：后台生成、进度条、下载（真实浏览�
     assert.deepEqual([...(await head.body())], [0x50, 0x4b, 0x03, 0x04]);
     const verify = fazhi('package', 'verify', saved);
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);
-    assert.match(verify.stdout, /核验通过：3 个文件/, '那份材料、目录.xlsx、说明.txt');
+    assert.match(verify.stdout, /核验通过：4 个文件/, '那份材料、目录.xlsx、目录.pdf、说明.txt');
     await download.delete();
   });
 
