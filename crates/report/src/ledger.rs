@@ -141,6 +141,28 @@ pub fn rules_cell(t: &TaskFacts) -> String {
         .join("\n")
 }
 
+/// A sheet's name, column widths, title (row 0, centred across the columns) and the
+/// subtitle line under it (row 1): the head every sheet of the 台账 shares.
+fn sheet_head(
+    ws: &mut Worksheet,
+    name: &str,
+    widths: impl IntoIterator<Item = f64>,
+    title: &str,
+    subtitle: &str,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    ws.set_name(name)?;
+    let mut columns = 0u16;
+    for (i, width) in widths.into_iter().enumerate() {
+        ws.set_column_width(i as u16, width)?;
+        columns += 1;
+    }
+    title_row(ws, 0, columns.saturating_sub(1), title, &f.title)?;
+    ws.set_row_height(0, 30)?;
+    ws.write_string_with_format(1, 0, subtitle, &f.subtitle)?;
+    Ok(())
+}
+
 fn title_row(
     ws: &mut Worksheet,
     row: u32,
@@ -203,26 +225,16 @@ pub fn write_ledger(
     let last_col = (LEDGER_COLUMNS.len() - 1) as u16;
 
     let ws = workbook.add_worksheet_with_constant_memory()?;
-    ws.set_name("任务台账")?;
-    for (i, (_, width)) in LEDGER_COLUMNS.iter().enumerate() {
-        ws.set_column_width(i as u16, *width)?;
-    }
-    title_row(
+    sheet_head(
         ws,
-        0,
-        last_col,
+        "任务台账",
+        LEDGER_COLUMNS.iter().map(|(_, w)| *w),
         &format!("{}任务台账", facts.round.name),
-        &f.title,
-    )?;
-    ws.set_row_height(0, 30)?;
-    ws.write_string_with_format(
-        1,
-        0,
-        format!(
+        &format!(
             "范围：{scope}　　统计截至：{date_cn}　　共 {} 项任务（红黄绿灯、逾期情况按截至日计算）",
             facts.tasks.len()
         ),
-        &f.subtitle,
+        &f,
     )?;
     header_row(ws, LEDGER_HEADER_ROW, &LEDGER_COLUMNS, &f)?;
 
@@ -338,26 +350,15 @@ fn ranking_sheet(
     f: &Formats,
 ) -> Result<(), XlsxError> {
     let ws = workbook.add_worksheet();
-    ws.set_name("单位排名")?;
-    let last_col = (RANKING_COLUMNS.len() - 1) as u16;
-    for (i, (_, width)) in RANKING_COLUMNS.iter().enumerate() {
-        ws.set_column_width(i as u16, *width)?;
-    }
-    title_row(
+    sheet_head(
         ws,
-        0,
-        last_col,
+        "单位排名",
+        RANKING_COLUMNS.iter().map(|(_, w)| *w),
         &format!("{}各单位完成情况排名", facts.round.name),
-        &f.title,
-    )?;
-    ws.set_row_height(0, 30)?;
-    ws.write_string_with_format(
-        1,
-        0,
-        format!(
+        &format!(
             "范围：{scope}　　统计截至：{date_cn}　　按完成率、按期完成率、逾期任务数、未达标要求数排序，相同者并列"
         ),
-        &f.subtitle,
+        f,
     )?;
     header_row(ws, 2, &RANKING_COLUMNS, f)?;
     for (i, u) in stats.units.iter().enumerate() {
@@ -397,29 +398,18 @@ fn totals_sheet(
     f: &Formats,
 ) -> Result<(), XlsxError> {
     let ws = workbook.add_worksheet();
-    ws.set_name("汇总")?;
-    for (col, width) in TOTALS_WIDTHS.iter().enumerate() {
-        ws.set_column_width(col as u16, *width)?;
-    }
-    let last_col = (TOTALS_WIDTHS.len() - 1) as u16;
-    title_row(
+    sheet_head(
         ws,
-        0,
-        last_col,
+        "汇总",
+        TOTALS_WIDTHS.iter().copied(),
         &format!("{}总体情况", facts.round.name),
-        &f.title,
-    )?;
-    ws.set_row_height(0, 30)?;
-    ws.write_string_with_format(
-        1,
-        0,
-        format!(
+        &format!(
             "范围：{scope}　　统计截至：{date_cn}　　任务 {} 项，已通过 {} 项，完成率 {:.1}%",
             stats.tasks,
             stats.approved,
             stats.completion() * 100.0
         ),
-        &f.subtitle,
+        f,
     )?;
     let group = f
         .text

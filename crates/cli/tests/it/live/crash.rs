@@ -146,18 +146,7 @@ fn kill_under_write_load_and_mid_upload_loses_no_acknowledged_write() {
 
 /// The progress texts of the task's reports written by this test, as stored.
 fn stored_reports(dir: &WorkDir, task: i64) -> Vec<String> {
-    let url = format!(
-        "sqlite://{}?mode=rw",
-        dir.data().join("fazhi.sqlite").display()
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let store = fazhi_store::Store::connect(&url)
-            .await
-            .expect("open the database");
+    dir.read_database(|store| async move {
         let conn = store.connection();
         let rows = conn
             .query_all_raw(Statement::from_sql_and_values(
@@ -167,12 +156,9 @@ fn stored_reports(dir: &WorkDir, task: i64) -> Vec<String> {
             ))
             .await
             .expect("read the reports");
-        let texts = rows
-            .iter()
+        rows.iter()
             .map(|r| r.try_get::<String>("", "progress").expect("progress"))
             .filter(|t| t.starts_with(MARK))
-            .collect();
-        store.close().await.ok();
-        texts
+            .collect()
     })
 }

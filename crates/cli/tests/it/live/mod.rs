@@ -317,8 +317,12 @@ impl WorkDir {
         }
     }
 
-    /// What the database holds about evidence (read with the server stopped).
-    fn database(&self, task: i64) -> Db {
+    /// Runs `read` on the data directory's database (with the server stopped), then
+    /// closes it.
+    fn read_database<T, F>(&self, read: impl FnOnce(fazhi_store::Store) -> F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
         let url = format!(
             "sqlite://{}?mode=rw",
             self.data().join("fazhi.sqlite").display()
@@ -331,6 +335,15 @@ impl WorkDir {
             let store = fazhi_store::Store::connect(&url)
                 .await
                 .expect("open the database");
+            let out = read(store.clone()).await;
+            store.close().await.ok();
+            out
+        })
+    }
+
+    /// What the database holds about evidence (read with the server stopped).
+    fn database(&self, task: i64) -> Db {
+        self.read_database(|store| async move {
             let count = |table: &'static str| {
                 let conn = store.connection();
                 async move {
@@ -360,7 +373,6 @@ impl WorkDir {
                     (v.blob_sha256.clone(), v.blob.as_ref().map(|b| b.size))
                 })
                 .collect();
-            store.close().await.ok();
             Db {
                 evidence,
                 evidence_rows,
