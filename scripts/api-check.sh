@@ -81,7 +81,7 @@ openapi-spec-validator "$WORK/openapi.json"
 
 echo "== api-check: schemathesis"
 # Bounded: a fixed number of examples per operation, loopback only.
-schemathesis run "$WORK/openapi.json" --url "$BASE" \
+schemathesis --config-file "$ROOT/scripts/schemathesis.toml" run "$WORK/openapi.json" --url "$BASE" \
   --header "Authorization: Bearer $TOKEN" \
   --checks all --max-examples "${FAZHI_API_EXAMPLES:-60}" \
   --seed 1 --no-color

@@ -6,6 +6,7 @@
 #   FAZHI_E2E=skip            skip the whole test (prints a line, exits 0)
 #   FAZHI_E2E_SCREENSHOTS=DIR where the screenshots go (default target/e2e-screenshots)
 #   FAZHI_E2E_CHROMIUM=PATH   the browser (default /usr/bin/chromium)
+#   FAZHI_E2E_ONLY=FILES      run only these test files (default tests/e2e/*.test.mjs)
 #
 # Needs chromium (apt-get install chromium fonts-noto-cjk), sqlite3 and node; runs `npm ci` in
 # tests/e2e when its node_modules is missing. A missing browser is an error, never a skip.
@@ -101,4 +102,4 @@ FAZHI_E2E_BIN="$BIN" \
 FAZHI_E2E_DATA_DIR="$WORK/data" \
 FAZHI_E2E_SCREENSHOTS="$SHOTS" \
 FAZHI_E2E_CHROMIUM="$CHROMIUM" \
-  node --test --test-concurrency=1 tests/e2e/*.test.mjs
+  node --test --test-concurrency=1 ${FAZHI_E2E_ONLY:-tests/e2e/*.test.mjs}

@@ -66,7 +66,7 @@ pub enum CalendarError {
     BadDate { line: usize, value: String },
 
     #[error(
-        "节假日数据 CSV 第 {line} 行：类型 `{value}` 无法识别，只能是 off（放假）或 workday（调休上班）"
+        "节假日数据 CSV 第 {line} 行：类型 `{value}` 无法识别，只能是“放假”（或 off）、“上班”（调休上班，或 workday）"
     )]
     UnknownKind { line: usize, value: String },
 
@@ -125,8 +125,14 @@ impl DayKind {
         }
     }
 
+    /// The CSV token, or the words of the notice the office types (放假 / 休息,
+    /// 上班 / 调休上班 / 补班).
     fn parse(token: &str) -> Option<Self> {
-        token.parse().ok()
+        match token {
+            "放假" | "休息" | "休息日" => Some(DayKind::Off),
+            "上班" | "调休上班" | "补班" | "工作日" => Some(DayKind::Workday),
+            other => other.parse().ok(),
+        }
     }
 }
 
@@ -652,6 +658,22 @@ mod tests {
 
     fn parse_err(text: &str) -> CalendarError {
         HolidayCalendar::parse_csv(text).expect_err("should be rejected")
+    }
+
+    #[test]
+    fn kinds_may_be_written_in_the_notice_words() {
+        let c = HolidayCalendar::parse_csv(
+            "date,kind,name\n2027-01-01,放假,元旦\n2027-01-02,休息,元旦\n2027-02-06,上班,春节\n2027-02-20,调休上班,春节\n",
+        )
+        .unwrap();
+        assert_eq!(c.day_kind(d(2027, 1, 1)), Ok(DayKind::Off));
+        assert_eq!(c.day_kind(d(2027, 1, 2)), Ok(DayKind::Off));
+        assert_eq!(c.day_kind(d(2027, 2, 6)), Ok(DayKind::Workday));
+        assert_eq!(c.day_kind(d(2027, 2, 20)), Ok(DayKind::Workday));
+        assert!(matches!(
+            parse_err("date,kind,name\n2027-01-01,假,元旦\n"),
+            CalendarError::UnknownKind { .. }
+        ));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Cost of the statistics and of the 任务台账 for the county round and a generated round 20
-//! times its size (the library's 一级指标 repeated), on SQLite in a temporary directory.
+//! Cost of the statistics, of the 任务台账 and of the 工作进展报告 (.docx and .pdf) for the
+//! county round and a generated round 20 times its size (the library's 一级指标 repeated),
+//! on SQLite in a temporary directory.
 //!
 //! ```sh
 //! cargo bench -p fazhi-report --bench ledger            # scales 1 and 20
@@ -10,7 +11,9 @@
 //! statistics over loaded facts (what a cache keyed by store generation and date saves the
 //! query from), and of the whole export (query + statistics + .xlsx); the export's file size
 //! and the process's peak resident memory during the export (`VmHWM`, reset before it) next
-//! to its resident memory just before (the setup's, which the allocator keeps).
+//! to its resident memory just before (the setup's, which the allocator keeps). A second
+//! table gives the same for the 工作进展报告 as .docx and as .pdf (median of 3; the PDF's
+//! fonts are scanned once per process, before the timing).
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +21,9 @@ use chrono::NaiveDate;
 use fazhi_domain::clock::Clock;
 use fazhi_domain::framework::{Heading, Node};
 use fazhi_domain::stats::LightRules;
-use fazhi_report::{LedgerParams, export_ledger};
+use fazhi_report::{
+    LedgerParams, ReportFormat, ReportOptions, ReportParams, export_ledger, export_report,
+};
 use fazhi_store::{
     Actor, ActorRole, NewReport, NewRound, RoundId, Store, TaskAction, TaskFilter, TaskStatus,
 };
@@ -164,6 +169,7 @@ fn main() {
         "| scale | tasks | round_facts | stats (facts loaded) | export .xlsx | file | peak RSS during export |"
     );
     println!("|---|---|---|---|---|---|---|");
+    let mut report_lines = Vec::new();
     for scale in scales {
         let dir = tempfile::tempdir().unwrap();
         rt.block_on(async {
@@ -220,7 +226,63 @@ fn main() {
                     .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
                     .unwrap_or_else(|| "?".into()),
             );
+            for format in [ReportFormat::Docx, ReportFormat::Pdf] {
+                let out = dir.path().join(format!("报告.{}", format.extension()));
+                let params = ReportParams {
+                    filter: filter.clone(),
+                    as_of: today,
+                    warn_workdays: 3,
+                    format,
+                    options: ReportOptions::default(),
+                    pdf: fazhi_report::PdfSettings::from_env(),
+                };
+                if format == ReportFormat::Pdf {
+                    // Font scan once per process, as in the server.
+                    params.pdf.fonts().unwrap();
+                }
+                let mut times = Vec::new();
+                reset_peak_rss();
+                let before = status_kib("VmRSS:");
+                for _ in 0..3 {
+                    let t0 = Instant::now();
+                    export_report(&store, &params, &out, &Actor::system())
+                        .await
+                        .unwrap();
+                    times.push(t0.elapsed());
+                }
+                let peak = status_kib("VmHWM:");
+                let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+                let pages = std::process::Command::new("pdfinfo")
+                    .arg(&out)
+                    .output()
+                    .ok()
+                    .and_then(|o| {
+                        String::from_utf8_lossy(&o.stdout)
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Pages:").map(|p| p.trim().to_string()))
+                    })
+                    .unwrap_or_else(|| "—".into());
+                report_lines.push(format!(
+                    "| {scale}× | {tasks} | .{} | {:.1} ms | {} KiB | {pages} | {} (RSS before: {}) |",
+                    format.extension(),
+                    median(times).as_secs_f64() * 1e3,
+                    size / 1024,
+                    peak.map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+                        .unwrap_or_else(|| "?".into()),
+                    before
+                        .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+                        .unwrap_or_else(|| "?".into()),
+                ));
+            }
             store.close().await.unwrap();
         });
+    }
+    println!();
+    println!(
+        "| scale | tasks | 工作进展报告 | export | file | PDF pages | peak RSS during export |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for l in report_lines {
+        println!("{l}");
     }
 }

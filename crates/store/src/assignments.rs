@@ -14,6 +14,7 @@ use crate::audit::{AuditEntry, append_audit};
 use crate::entity::{assignment, framework_node};
 use crate::error::{StoreError, StoreResult};
 use crate::framework::{StoredAssignment, current_framework_id, unit_names};
+use crate::rounds::{TaskSync, follow_division};
 use crate::types::{Actor, NodeId, UnitId, enum_from_str, enum_to_str};
 use crate::units::active_unit;
 use crate::{Store, Tx};
@@ -47,6 +48,14 @@ async fn node_assignments(
 }
 
 /// The node, checked to be a leaf of the current version.
+/// A change of an indicator's units: the indicator's units after it, and what the round
+/// in progress did to follow it (tasks created, roles updated, tasks no longer held).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DivisionChange {
+    pub assignments: Vec<StoredAssignment>,
+    pub tasks: TaskSync,
+}
+
 async fn editable_leaf(tx: &Tx, node: NodeId) -> StoreResult<framework_node::Model> {
     let conn = tx.connection();
     let n = framework_node::Entity::find_by_id(node.0)
@@ -104,7 +113,7 @@ impl Store {
         unit: UnitId,
         role: Role,
         actor: &Actor,
-    ) -> StoreResult<Vec<StoredAssignment>> {
+    ) -> StoreResult<DivisionChange> {
         let tx = self.begin().await?;
         let n = editable_leaf(&tx, node).await?;
         let u = active_unit(&tx, unit).await?;
@@ -128,8 +137,12 @@ impl Store {
         .await
         .map_err(crate::error::unique(&u.name))?;
         let after = record(&tx, actor, "assignment.assign", &n, &before).await?;
+        let tasks = follow_division(&tx, actor).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(DivisionChange {
+            assignments: after,
+            tasks,
+        })
     }
 
     /// Removes `unit` from the indicator. NotFound when it was not responsible.
@@ -138,7 +151,7 @@ impl Store {
         node: NodeId,
         unit: UnitId,
         actor: &Actor,
-    ) -> StoreResult<Vec<StoredAssignment>> {
+    ) -> StoreResult<DivisionChange> {
         let tx = self.begin().await?;
         let n = editable_leaf(&tx, node).await?;
         let conn = tx.connection();
@@ -152,8 +165,12 @@ impl Store {
         row.delete(conn).await?;
         renumber(conn, n.id).await?;
         let after = record(&tx, actor, "assignment.unassign", &n, &before).await?;
+        let tasks = follow_division(&tx, actor).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(DivisionChange {
+            assignments: after,
+            tasks,
+        })
     }
 
     /// Makes `unit` the only lead (牵头) of the indicator: the former leads become 配合,
@@ -163,7 +180,7 @@ impl Store {
         node: NodeId,
         unit: UnitId,
         actor: &Actor,
-    ) -> StoreResult<Vec<StoredAssignment>> {
+    ) -> StoreResult<DivisionChange> {
         let tx = self.begin().await?;
         let n = editable_leaf(&tx, node).await?;
         let conn = tx.connection();
@@ -200,8 +217,12 @@ impl Store {
             .await?;
         renumber(conn, n.id).await?;
         let after = record(&tx, actor, "assignment.set_lead", &n, &before).await?;
+        let tasks = follow_division(&tx, actor).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(DivisionChange {
+            assignments: after,
+            tasks,
+        })
     }
 }
 

@@ -27,6 +27,7 @@ pub enum AuditAction {
     ApiTokenRevoke,
     RoundOpen,
     RoundActivate,
+    RoundFollowDivision,
     TaskSign,
     TaskSubmit,
     TaskReturn,
@@ -59,6 +60,7 @@ pub enum AuditAction {
     PackageExpire,
     ExportResponsibility,
     ExportLedger,
+    ExportReport,
 }
 
 fazhi_domain::string_enum!(AuditAction, "操作类型", {
@@ -84,6 +86,7 @@ fazhi_domain::string_enum!(AuditAction, "操作类型", {
     ApiTokenRevoke => "api_token.revoke",
     RoundOpen => "round.open",
     RoundActivate => "round.activate",
+    RoundFollowDivision => "round.follow_division",
     TaskSign => "task.sign",
     TaskSubmit => "task.submit",
     TaskReturn => "task.return",
@@ -116,6 +119,7 @@ fazhi_domain::string_enum!(AuditAction, "操作类型", {
     PackageExpire => "package.expire",
     ExportResponsibility => "export.responsibility",
     ExportLedger => "export.ledger",
+    ExportReport => "export.report",
 });
 
 impl AuditAction {
@@ -144,6 +148,7 @@ impl AuditAction {
             AuditAction::ApiTokenRevoke => "撤销接口令牌",
             AuditAction::RoundOpen => "开启创建轮次",
             AuditAction::RoundActivate => "切换当前轮次",
+            AuditAction::RoundFollowDivision => "本轮任务随责任分工调整",
             AuditAction::TaskSign => "签收任务",
             AuditAction::TaskSubmit => "报送任务",
             AuditAction::TaskReturn => "退回任务",
@@ -176,6 +181,7 @@ impl AuditAction {
             AuditAction::PackageExpire => "删除过期的佐证材料汇编",
             AuditAction::ExportResponsibility => "导出责任分工表",
             AuditAction::ExportLedger => "导出任务台账",
+            AuditAction::ExportReport => "导出工作进展报告",
         }
     }
 }

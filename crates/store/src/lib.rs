@@ -53,6 +53,7 @@
 //! [`audit::append_audit`].
 
 pub mod assignments;
+pub use assignments::DivisionChange;
 pub mod audit;
 pub mod audit_action;
 mod blob_gc;
@@ -112,7 +113,9 @@ pub use measures::{
 };
 pub use reports::{NewReport, ProgressReport};
 pub use round_facts::RoundFacts;
-pub use rounds::{NewRound, OpenRoundSummary, RoundInfo, SkippedUnit};
+pub use rounds::{
+    DivisionGaps, NewRound, OpenRoundSummary, RoundInfo, SkippedUnit, SyncedTask, TaskSync,
+};
 pub use sessions::{ApiToken, DEFAULT_TOKEN_DAYS};
 pub use supervision::Notice;
 pub use tasks::{TaskDetail, TaskEvent, TaskFilter, TaskSummary};

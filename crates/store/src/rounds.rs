@@ -21,7 +21,9 @@ use crate::audit::{AuditEntry, append_audit};
 use crate::entity::{campaign_round, framework, framework_node, group_member, task, unit};
 use crate::error::{StoreError, StoreResult, unique};
 use crate::framework::{assignments_of, current_framework_id};
-use crate::types::{Actor, FrameworkId, RoundId, UnitId, UserId, enum_from_str, enum_to_str, now};
+use crate::types::{
+    Actor, FrameworkId, RoundId, TaskId, UnitId, UserId, enum_from_str, enum_to_str, now,
+};
 use crate::{Store, Tx};
 
 /// Rows per multi-row INSERT of tasks (13 columns: well below the parameter limits).
@@ -201,6 +203,22 @@ impl Store {
     }
 
     /// All rounds, newest first.
+    /// What a round opened now on the current framework version would leave out:
+    /// groups without members, disabled units, indicators without units.
+    pub async fn division_gaps(&self) -> StoreResult<DivisionGaps> {
+        let conn = self.connection();
+        let Some(fid) = current_framework_id(conn).await? else {
+            return Ok(DivisionGaps::default());
+        };
+        let plan = plan_tasks(conn, fid).await?;
+        Ok(DivisionGaps {
+            tasks: plan.planned.len(),
+            empty_groups: plan.empty_groups,
+            disabled_units: plan.disabled_units,
+            indicators_without_units: plan.indicators_without_units,
+        })
+    }
+
     pub async fn rounds(&self) -> StoreResult<Vec<RoundInfo>> {
         Ok(campaign_round::Entity::find()
             .order_by_desc(campaign_round::Column::Id)
@@ -276,30 +294,26 @@ struct Planned {
     via_group: Option<i64>,
 }
 
-async fn open_in(
-    tx: &Tx,
-    new: &NewRound,
-    name: String,
-    actor: &Actor,
-) -> StoreResult<OpenRoundSummary> {
-    let conn = tx.connection();
-    let framework_id = match new.framework_id {
-        Some(id) => {
-            framework::Entity::find_by_id(id.0)
-                .one(conn)
-                .await?
-                .ok_or_else(|| StoreError::not_found(format!("指标体系版本 #{id}")))?
-                .id
-        }
-        None => current_framework_id(conn)
-            .await?
-            .ok_or_else(|| StoreError::invalid("尚未导入指标体系，不能开启轮次"))?,
-    };
-    let previous = match new.copy_from {
-        Some(id) => Some(find_round(conn, id).await?),
-        None => None,
-    };
+/// The tasks the responsibility division asks for in a framework version, and what it
+/// leaves out (for the office to fix).
+struct TaskPlan {
+    planned: Vec<Planned>,
+    empty_groups: Vec<SkippedUnit>,
+    disabled_units: Vec<SkippedUnit>,
+    indicators_without_units: Vec<String>,
+    /// Node id → code path (for carrying due dates over by indicator).
+    paths: HashMap<i64, Vec<String>>,
+    /// Node id → its 序号.
+    codes: HashMap<i64, String>,
+    /// Unit id → name.
+    unit_names: HashMap<i64, String>,
+}
 
+/// One (leaf indicator, responsible unit) per task: a group unit stands for each of its
+/// members (`via_group` set, the group's role); a unit that holds the indicator itself
+/// keeps its own role. Groups without members, disabled units and indicators without
+/// units produce no tasks and are listed.
+async fn plan_tasks(conn: &impl ConnectionTrait, framework_id: i64) -> StoreResult<TaskPlan> {
     // Units, and the members of each group in unit order.
     let units: HashMap<i64, unit::Model> = unit::Entity::find()
         .all(conn)
@@ -377,6 +391,222 @@ async fn open_in(
             }
         }
     }
+    Ok(TaskPlan {
+        planned,
+        empty_groups,
+        disabled_units,
+        indicators_without_units,
+        paths,
+        codes: nodes.iter().map(|n| (n.id, n.code.clone())).collect(),
+        unit_names: units.into_iter().map(|(id, u)| (id, u.name)).collect(),
+    })
+}
+
+/// What the division leaves out before a round is opened (the warning on the 轮次 page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DivisionGaps {
+    pub empty_groups: Vec<SkippedUnit>,
+    pub disabled_units: Vec<SkippedUnit>,
+    pub indicators_without_units: Vec<String>,
+    /// Tasks a round opened now would get.
+    pub tasks: usize,
+}
+
+/// A task named for the office: 序号 and unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncedTask {
+    pub task_id: TaskId,
+    pub code: String,
+    pub unit_name: String,
+}
+
+/// What following a change of the division did to the round in progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSync {
+    /// The round in progress (none: nothing to follow).
+    pub round_id: Option<RoundId>,
+    /// Tasks created for units that now hold an indicator (待签收).
+    pub created: Vec<SyncedTask>,
+    /// Tasks whose role (牵头 / 配合) or group changed with the division.
+    pub role_changed: Vec<SyncedTask>,
+    /// Open tasks of units that no longer hold their indicator: kept with their work,
+    /// never deleted; the office decides (销号, or give the unit the indicator back).
+    pub no_longer_held: Vec<SyncedTask>,
+}
+
+impl TaskSync {
+    /// A sentence for the office's flash message, empty when nothing changed.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.created.is_empty() {
+            parts.push(format!(
+                "本轮已补建{}项任务（{}）",
+                self.created.len(),
+                name_tasks(&self.created)
+            ));
+        }
+        if !self.role_changed.is_empty() {
+            parts.push(format!(
+                "{}项任务的牵头/配合已随之更新",
+                self.role_changed.len()
+            ));
+        }
+        if !self.no_longer_held.is_empty() {
+            parts.push(format!(
+                "{}项未完成的任务其单位已不再承担该指标，任务和已做的工作都保留，请在任务页面决定销号或恢复分工（{}）",
+                self.no_longer_held.len(),
+                name_tasks(&self.no_longer_held)
+            ));
+        }
+        parts.join("；")
+    }
+}
+
+/// `第3项·县公安局、第5项·县民政局等`: at most five named.
+fn name_tasks(list: &[SyncedTask]) -> String {
+    let mut s: Vec<String> = list
+        .iter()
+        .take(5)
+        .map(|t| format!("第{}项·{}", t.code, t.unit_name))
+        .collect();
+    if list.len() > 5 {
+        s.push(format!("等{}项", list.len()));
+    }
+    s.join("、")
+}
+
+/// Makes the tasks of the round in progress follow the division of its framework
+/// version, inside the caller's transaction (the change to the division and this happen
+/// together): creates the missing tasks (待签收, the due date the indicator's other tasks
+/// share, if any), updates role and group, and lists open tasks no unit holds any more.
+/// Audited as `round.follow_division` when something changed.
+pub(crate) async fn follow_division(tx: &Tx, actor: &Actor) -> StoreResult<TaskSync> {
+    let conn = tx.connection();
+    let Some(round_id) = active_round_id(conn).await? else {
+        return Ok(TaskSync::default());
+    };
+    let round = find_round(conn, RoundId(round_id)).await?;
+    let plan = plan_tasks(conn, round.framework_id).await?;
+    let existing = task::Entity::find()
+        .filter(task::Column::RoundId.eq(round_id))
+        .all(conn)
+        .await?;
+    let mut by_key: HashMap<(i64, i64), &task::Model> = existing
+        .iter()
+        .map(|t| ((t.node_id, t.unit_id), t))
+        .collect();
+    let named = |task_id: i64, node_id: i64, unit_id: i64| SyncedTask {
+        task_id: TaskId(task_id),
+        code: plan.codes.get(&node_id).cloned().unwrap_or_default(),
+        unit_name: plan.unit_names.get(&unit_id).cloned().unwrap_or_default(),
+    };
+    let mut sync = TaskSync {
+        round_id: Some(RoundId(round_id)),
+        ..Default::default()
+    };
+    let created_at = now();
+    for p in &plan.planned {
+        let role = enum_to_str(&p.role);
+        match by_key.remove(&(p.node_id, p.unit_id)) {
+            Some(t) => {
+                if t.role != role || t.via_group_unit_id != p.via_group {
+                    let mut active: task::ActiveModel = t.clone().into();
+                    active.role = Set(role);
+                    active.via_group_unit_id = Set(p.via_group);
+                    active.updated_at = Set(created_at);
+                    active.update(conn).await?;
+                    sync.role_changed.push(named(t.id, p.node_id, p.unit_id));
+                }
+            }
+            None => {
+                // The due date the indicator's other tasks in this round share.
+                let mut dues: Vec<NaiveDate> = existing
+                    .iter()
+                    .filter(|t| t.node_id == p.node_id)
+                    .filter_map(|t| t.due_on)
+                    .collect();
+                dues.sort();
+                dues.dedup();
+                let due_on = match dues.as_slice() {
+                    [only] => Some(*only),
+                    _ => None,
+                };
+                let row = task::ActiveModel {
+                    round_id: Set(round_id),
+                    node_id: Set(p.node_id),
+                    unit_id: Set(p.unit_id),
+                    role: Set(role),
+                    via_group_unit_id: Set(p.via_group),
+                    status: Set(enum_to_str(&TaskStatus::Pending)),
+                    due_on: Set(due_on),
+                    self_score_tenths: Set(None),
+                    review_score_tenths: Set(None),
+                    was_late: Set(false),
+                    created_at: Set(created_at),
+                    updated_at: Set(created_at),
+                    ..Default::default()
+                }
+                .insert(conn)
+                .await?;
+                sync.created.push(named(row.id, p.node_id, p.unit_id));
+            }
+        }
+    }
+    let mut left: Vec<&task::Model> = by_key.into_values().collect();
+    left.sort_by_key(|t| t.id);
+    for t in left {
+        let status = enum_from_str::<TaskStatus>(&t.status)?;
+        if !status.is_done() {
+            sync.no_longer_held.push(named(t.id, t.node_id, t.unit_id));
+        }
+    }
+    if !sync.created.is_empty() || !sync.role_changed.is_empty() {
+        append_audit(
+            tx,
+            AuditEntry::new(
+                actor,
+                "round.follow_division",
+                "campaign_round",
+                Some(round_id.to_string()),
+            )
+            .after(&sync),
+        )
+        .await?;
+    }
+    Ok(sync)
+}
+
+async fn open_in(
+    tx: &Tx,
+    new: &NewRound,
+    name: String,
+    actor: &Actor,
+) -> StoreResult<OpenRoundSummary> {
+    let conn = tx.connection();
+    let framework_id = match new.framework_id {
+        Some(id) => {
+            framework::Entity::find_by_id(id.0)
+                .one(conn)
+                .await?
+                .ok_or_else(|| StoreError::not_found(format!("指标体系版本 #{id}")))?
+                .id
+        }
+        None => current_framework_id(conn)
+            .await?
+            .ok_or_else(|| StoreError::invalid("尚未导入指标体系，不能开启轮次"))?,
+    };
+    let previous = match new.copy_from {
+        Some(id) => Some(find_round(conn, id).await?),
+        None => None,
+    };
+    let TaskPlan {
+        planned,
+        empty_groups,
+        disabled_units,
+        indicators_without_units,
+        paths,
+        ..
+    } = plan_tasks(conn, framework_id).await?;
 
     // Due dates of the earlier round by (code path, unit).
     let mut carried: HashMap<(Vec<String>, i64), NaiveDate> = HashMap::new();

@@ -350,6 +350,8 @@ impl Store {
                 .after(&after),
         )
         .await?;
+        // Enabled again: the unit's tasks of the round in progress are created.
+        crate::rounds::follow_division(&tx, actor).await?;
         tx.commit().await
     }
 
@@ -410,7 +412,7 @@ impl Store {
         group: UnitId,
         members: &[UnitId],
         actor: &Actor,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<crate::rounds::TaskSync> {
         let tx = self.begin().await?;
         let conn = tx.connection();
         let before = detail(conn, group).await?;
@@ -457,7 +459,10 @@ impl Store {
                 .after(&after.members),
         )
         .await?;
-        tx.commit().await
+        // The members' tasks in the round in progress follow (新成员 get theirs now).
+        let tasks = crate::rounds::follow_division(&tx, actor).await?;
+        tx.commit().await?;
+        Ok(tasks)
     }
 
     /// The unit's indicators in the current framework, in document order: those it is

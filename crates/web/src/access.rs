@@ -393,6 +393,30 @@ impl FromRequestParts<AppState> for NoticeUnit {
     }
 }
 
+/// Someone who may see the task a 督办单 in the path is about (to read or print it).
+pub struct NoticeViewer {
+    pub cu: CurrentUser,
+    pub notice: fazhi_store::NoticeId,
+    pub task: TaskId,
+}
+
+impl FromRequestParts<AppState> for NoticeViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let notice: fazhi_store::NoticeId = path_id(parts, state).await?;
+        let found = async {
+            let task = state.store.notice_task(notice).await?;
+            task_role(state, &cu.user, task).await?;
+            Ok::<_, WebError>(task)
+        }
+        .await;
+        let task = found.map_err(|e| reject(parts, e))?;
+        Ok(NoticeViewer { cu, notice, task })
+    }
+}
+
 // ---- 佐证材料汇编 ----
 
 /// Someone who may build packages: 依法治县办 (any package) or a liaison with a unit (its

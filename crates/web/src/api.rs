@@ -2,6 +2,7 @@
 //! with a session cookie or `Authorization: Bearer <token>` (tokens are made on the
 //! 我的账号 page). The OpenAPI document is at `/api/v1/openapi.json`.
 
+mod exports;
 mod packages;
 
 use std::collections::HashSet;
@@ -58,7 +59,10 @@ fn routes() -> OpenApiRouter<AppState> {
             .routes(routes!(packages::list_packages, packages::create_package))
             .routes(routes!(packages::package))
             .routes(routes!(packages::cancel_package))
-            .routes(routes!(packages::package_file)),
+            .routes(routes!(packages::package_file))
+            .routes(routes!(exports::export_responsibility))
+            .routes(routes!(exports::export_ledger))
+            .routes(routes!(exports::export_report)),
     )
 }
 

@@ -250,10 +250,12 @@ pub fn router(state: AppState) -> Router {
         .route("/exports", get(exports::page))
         .route("/exports/responsibility.xlsx", get(exports::responsibility))
         .route("/exports/ledger.xlsx", get(exports::ledger))
+        .route("/exports/report", post(exports::report))
         .route("/overview", get(overview::overview))
         .route("/notices", get(notices::notices))
         .route("/tasks/{id}/notices", post(notices::issue))
-        .route("/notices/{id}/ack", post(notices::acknowledge));
+        .route("/notices/{id}/ack", post(notices::acknowledge))
+        .route("/notices/{id}/print", get(notices::print));
     let dates = Router::new()
         .route(
             "/admin/calendar",

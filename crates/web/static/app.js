@@ -67,3 +67,12 @@ document.addEventListener("click", function (e) {
   e.preventDefault();
   window.history.back();
 });
+
+// 打印 buttons (the printable 督办单): the browser's print dialog.
+document.addEventListener("click", function (e) {
+  var b = e.target.closest("[data-print]");
+  if (b) {
+    e.preventDefault();
+    window.print();
+  }
+});

@@ -161,3 +161,75 @@ async fn exports_write_the_spreadsheets_and_are_audited() {
     store.close().await.unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_report_writes_word_and_pdf() {
+    let dir = tempfile_dir("export-report");
+    prepare(&dir).await;
+    let d = dir.to_str().unwrap();
+    let docx = dir.join("工作进展报告.docx");
+    let out = fazhi(&[
+        "export",
+        "report",
+        "--out",
+        docx.to_str().unwrap(),
+        "--title",
+        "兰陵县法治政府建设示范创建工作进展情况报告",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("《兰陵县法治政府建设示范创建工作进展情况报告》"),
+        "{}",
+        stdout(&out)
+    );
+    let bytes = std::fs::read(&docx).unwrap();
+    assert!(bytes.starts_with(b"PK"));
+
+    let pdf = dir.join("县司法局.pdf");
+    let out = fazhi(&[
+        "export",
+        "report",
+        "--format",
+        "pdf",
+        "--unit",
+        "县司法局",
+        "--out",
+        pdf.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("县司法局"), "{}", stdout(&out));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+
+    // Bad input: a clear message, no file.
+    let bad = dir.join("坏.pdf");
+    let long = "长".repeat(101);
+    let out = fazhi(&[
+        "export",
+        "report",
+        "--out",
+        bad.to_str().unwrap(),
+        "--title",
+        &long,
+        "--data-dir",
+        d,
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("标题最长"), "{}", stderr(&out));
+    assert!(!bad.exists());
+
+    let store = open(&dir).await;
+    let reports = store
+        .audit_entries(&AuditFilter {
+            action: Some("export.report".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 2);
+    store.close().await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

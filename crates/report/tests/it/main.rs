@@ -6,4 +6,5 @@ mod common;
 
 mod agree;
 mod ledger;
+mod progress;
 mod responsibility;

@@ -29,9 +29,17 @@ async fn assign_unassign_set_lead(db: Db) {
     let sifa = unit_id(s, "县司法局").await;
     let caizheng = unit_id(s, "县财政局").await;
 
-    let after = s.assign(item, sifa, Role::Lead, &admin()).await.unwrap();
+    let after = s
+        .assign(item, sifa, Role::Lead, &admin())
+        .await
+        .unwrap()
+        .assignments;
     assert_eq!(roles(&after), [("县司法局", Role::Lead)]);
-    let after = s.assign(item, caizheng, Role::Co, &admin()).await.unwrap();
+    let after = s
+        .assign(item, caizheng, Role::Co, &admin())
+        .await
+        .unwrap()
+        .assignments;
     assert_eq!(
         roles(&after),
         [("县司法局", Role::Lead), ("县财政局", Role::Co)]
@@ -45,7 +53,11 @@ async fn assign_unassign_set_lead(db: Db) {
         "{err}"
     );
 
-    let after = s.set_lead(item, caizheng, &admin()).await.unwrap();
+    let after = s
+        .set_lead(item, caizheng, &admin())
+        .await
+        .unwrap()
+        .assignments;
     assert_eq!(
         roles(&after),
         [("县财政局", Role::Lead), ("县司法局", Role::Co)]
@@ -57,7 +69,7 @@ async fn assign_unassign_set_lead(db: Db) {
             .any(|i| i.node_id == item && i.role == Role::Lead)
     );
 
-    let after = s.unassign(item, sifa, &admin()).await.unwrap();
+    let after = s.unassign(item, sifa, &admin()).await.unwrap().assignments;
     assert_eq!(roles(&after), [("县财政局", Role::Lead)]);
     let err = s.unassign(item, sifa, &admin()).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
@@ -71,7 +83,11 @@ async fn assign_unassign_set_lead(db: Db) {
 
     // set_lead on a unit not yet responsible adds it in front.
     let renshe = unit_id(s, "县人社局").await;
-    let after = s.set_lead(item, renshe, &admin()).await.unwrap();
+    let after = s
+        .set_lead(item, renshe, &admin())
+        .await
+        .unwrap()
+        .assignments;
     assert_eq!(
         roles(&after),
         [("县人社局", Role::Lead), ("县财政局", Role::Co)]

@@ -16,6 +16,7 @@ use crate::common::*;
 store_tests!(
     open_round_makes_one_task_per_leaf_and_unit,
     groups_expand_to_their_members,
+    the_round_in_progress_follows_the_division,
     copy_from_carries_due_dates,
     full_lifecycle_is_recorded,
     refused_transitions_change_nothing,
@@ -287,9 +288,14 @@ async fn groups_expand_to_their_members(db: Db) {
     let group = unit_id(s, "各执法部门").await;
     let police = unit_id(s, "县公安局").await;
     let market = unit_id(s, "县市场监督管理局").await;
-    s.set_group_members(group, &[police, market], &admin())
+    // The round in progress follows: each member gets the group's ten indicators.
+    let sync = s
+        .set_group_members(group, &[police, market], &admin())
         .await
         .unwrap();
+    assert_eq!(sync.round_id, Some(first.round_id));
+    assert_eq!(sync.created.len(), 20, "{sync:?}");
+    assert!(sync.no_longer_held.is_empty());
     // 县公安局 also holds indicator 49 itself (配合): its own role wins.
     let fw = s.current_framework().await.unwrap().unwrap();
     let leaf49 = fw
@@ -299,7 +305,9 @@ async fn groups_expand_to_their_members(db: Db) {
         .unwrap()
         .1
         .id;
-    s.assign(leaf49, police, Role::Co, &admin()).await.unwrap();
+    let change = s.assign(leaf49, police, Role::Co, &admin()).await.unwrap();
+    assert_eq!(change.tasks.role_changed.len(), 1, "{change:?}");
+    assert_eq!(change.tasks.role_changed[0].unit_name, "县公安局");
     // A disabled unit gets no task.
     let audit_office = unit_id(s, "县审计局").await;
     s.set_unit_disabled(audit_office, true, &admin())
@@ -341,7 +349,8 @@ async fn groups_expand_to_their_members(db: Db) {
     let m = task_of(s, second.round_id, "49", "县市场监督管理局").await;
     assert_eq!(m.via_group, Some((group, "各执法部门".to_string())));
 
-    // The first round is kept as it was, and is no longer the active one.
+    // The first round kept the tasks it had plus those it followed the division with,
+    // and is no longer the active one.
     assert_eq!(
         s.tasks(&TaskFilter {
             round: Some(first.round_id),
@@ -350,7 +359,7 @@ async fn groups_expand_to_their_members(db: Db) {
         .await
         .unwrap()
         .len(),
-        first.tasks_created
+        first.tasks_created + 20
     );
     assert!(!s.round(first.round_id).await.unwrap().is_active);
     assert_eq!(
@@ -365,6 +374,99 @@ async fn groups_expand_to_their_members(db: Db) {
         s.active_round().await.unwrap().map(|r| r.id),
         Some(first.round_id)
     );
+    assert_eq!(s.verify_audit().await.unwrap().map(|_| ()), Ok(()));
+}
+
+async fn the_round_in_progress_follows_the_division(db: Db) {
+    let s = &db.store;
+    import_county(s).await;
+    // Before opening: the gaps are known.
+    let gaps = s.division_gaps().await.unwrap();
+    assert_eq!(gaps.tasks, 113);
+    assert_eq!(gaps.indicators_without_units, ["35", "87"]);
+    assert_eq!(gaps.empty_groups[0].name, "各执法部门");
+    let due = date(2026, 6, 30);
+    let round = s
+        .open_round(new_round("2026年度", Some(due), None), &admin())
+        .await
+        .unwrap()
+        .round_id;
+    let fw = s.current_framework().await.unwrap().unwrap();
+    let leaf = |code: &str| {
+        fw.leaves()
+            .into_iter()
+            .find(|(_, n)| n.code == code)
+            .unwrap()
+            .1
+            .id
+    };
+    let sifa = unit_id(s, "县司法局").await;
+    let caizheng = unit_id(s, "县财政局").await;
+
+    // A unit given an indicator that had none gets its task, due as the round's are.
+    let change = s
+        .assign(leaf("35"), sifa, Role::Lead, &admin())
+        .await
+        .unwrap();
+    assert_eq!(change.tasks.created.len(), 1);
+    let t = task_of(s, round, "35", "县司法局").await;
+    assert_eq!(
+        (t.status, t.role, t.due_on),
+        (TaskStatus::Pending, Role::Lead, None)
+    );
+    // Item 4 is 县司法局's with the round's due date: a co-unit added gets the same date.
+    s.assign(leaf("4"), caizheng, Role::Co, &admin())
+        .await
+        .unwrap();
+    let co = task_of(s, round, "4", "县财政局").await;
+    assert_eq!((co.role, co.due_on), (Role::Co, Some(due)));
+    // Making it the lead swaps the roles of both tasks.
+    let change = s.set_lead(leaf("4"), caizheng, &admin()).await.unwrap();
+    assert_eq!(change.tasks.role_changed.len(), 2, "{change:?}");
+    assert_eq!(task_of(s, round, "4", "县财政局").await.role, Role::Lead);
+    assert_eq!(task_of(s, round, "4", "县司法局").await.role, Role::Co);
+
+    // A unit removed from an indicator: its started task stays, with its work, listed.
+    let started = task_of(s, round, "4", "县司法局").await;
+    s.transition(
+        started.id,
+        &TaskAction::Sign,
+        ActorRole::ResponsibleUnit,
+        &admin(),
+        today(),
+    )
+    .await
+    .unwrap();
+    let change = s.unassign(leaf("4"), sifa, &admin()).await.unwrap();
+    assert!(change.tasks.created.is_empty());
+    assert_eq!(change.tasks.no_longer_held.len(), 1);
+    assert_eq!(change.tasks.no_longer_held[0].task_id, started.id);
+    assert!(change.tasks.summary().contains("任务和已做的工作都保留"));
+    assert_eq!(
+        s.task(started.id).await.unwrap().summary.status,
+        TaskStatus::InProgress
+    );
+    // Giving it back creates nothing new: the task is still there.
+    let change = s.assign(leaf("4"), sifa, Role::Co, &admin()).await.unwrap();
+    assert!(change.tasks.created.is_empty(), "{change:?}");
+    assert_eq!(
+        pairs_of(s, round)
+            .await
+            .iter()
+            .filter(|(code, unit, _)| code == "4" && unit == "县司法局")
+            .count(),
+        1
+    );
+
+    // Each follow-up is audited with what it did; the chain holds.
+    let log = s
+        .audit_entries(&AuditFilter {
+            action: Some("round.follow_division".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 3, "{log:?}");
     assert_eq!(s.verify_audit().await.unwrap().map(|_| ()), Ok(()));
 }
 

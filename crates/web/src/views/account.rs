@@ -20,17 +20,22 @@ struct TokensPage {
     username: String,
     tokens: Vec<ApiToken>,
     new_token: Option<String>,
+    /// A liaison without tokens sees the API section folded away under 高级: it is for
+    /// the county's IT staff, not for the daily work.
+    folded: bool,
 }
 
 pub async fn tokens(
     State(state): State<AppState>,
     cu: CurrentUser,
 ) -> WebResult<impl IntoResponse> {
+    let tokens = state.store.api_tokens(cu.user.id).await?;
     render(&TokensPage {
         layout: Layout::build(&state, &cu).await?,
         csrf: cu.csrf.clone(),
         username: cu.user.username.clone(),
-        tokens: state.store.api_tokens(cu.user.id).await?,
+        folded: cu.user.role == fazhi_store::UserRole::Liaison && tokens.is_empty(),
+        tokens,
         new_token: None,
     })
 }
@@ -89,6 +94,7 @@ pub async fn create_token(
         username: cu.user.username.clone(),
         tokens: state.store.api_tokens(cu.user.id).await?,
         new_token: Some(secret),
+        folded: false,
     })
 }
 

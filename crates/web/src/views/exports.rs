@@ -1,16 +1,21 @@
-//! 导出: the spreadsheets for superiors from the web. The 责任分工表 of the current
-//! framework (county roles) and the 任务台账 of the round in progress (the county roles:
-//! all units or one; a liaison: its own unit only). The file is written by `fazhi_report`
-//! (which records the export in the audit log) to a temporary file, which is opened,
-//! unlinked and streamed: nothing stays behind, and memory does not grow with the file.
+//! 导出: the documents for superiors from the web (and, through the same functions, from
+//! `/api/v1/exports`). The 责任分工表 of the current framework (county roles), the 任务台账
+//! and the 工作进展报告 of the round in progress (the county roles: all units or one; a
+//! liaison: its own unit only). The file is written by `fazhi_report` (which records the
+//! export in the audit log) to a temporary file, which is opened, unlinked and streamed:
+//! nothing stays behind, and memory does not grow with the file.
 
 use askama::Template;
+use axum::Form;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use fazhi_domain::unit::UnitKind;
-use fazhi_report::{LedgerParams, ReportError, export_ledger, export_responsibility};
+use fazhi_report::{
+    LedgerParams, PdfSettings, ReportError, ReportFormat, ReportOptions, ReportParams,
+    export_ledger, export_report, export_responsibility,
+};
 use fazhi_store::{TaskFilter, UnitId, UserRole};
 use serde::Deserialize;
 
@@ -19,7 +24,7 @@ use crate::access::CountyReader;
 use crate::error::{WebError, WebResult};
 use crate::http_range::attachment;
 use crate::session::CurrentUser;
-use crate::views::{Layout, render};
+use crate::views::{Layout, opt_date, render};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -31,6 +36,9 @@ struct ExportsPage {
     round: Option<String>,
     own_unit: Option<String>,
     units: Vec<(i64, String)>,
+    csrf: String,
+    today: String,
+    default_issuer: String,
 }
 
 pub async fn page(State(state): State<AppState>, cu: CurrentUser) -> WebResult<impl IntoResponse> {
@@ -56,8 +64,13 @@ pub async fn page(State(state): State<AppState>, cu: CurrentUser) -> WebResult<i
         layout: Layout::build(&state, &cu).await?,
         is_liaison,
         round,
+        default_issuer: own_unit
+            .clone()
+            .unwrap_or_else(|| fazhi_report::progress::DEFAULT_COUNTY_ISSUER.to_string()),
         own_unit,
         units,
+        csrf: cu.csrf.clone(),
+        today: state.today().to_string(),
     })
 }
 
@@ -66,12 +79,17 @@ pub async fn responsibility(
     State(state): State<AppState>,
     CountyReader(cu): CountyReader,
 ) -> WebResult<Response> {
-    let temp = TempFile::new(&state, "responsibility")?;
+    responsibility_file(&state, &cu).await
+}
+
+/// The 责任分工表 as a download (the caller has checked the county role).
+pub async fn responsibility_file(state: &AppState, cu: &CurrentUser) -> WebResult<Response> {
+    let temp = TempFile::new(state, "responsibility", "xlsx")?;
     export_responsibility(&state.store, &temp.path, &cu.user.actor())
         .await
         .map_err(report_error)?;
     let name = format!("法治政府建设示范创建责任分工表-{}.xlsx", state.today());
-    temp.send(&name, "responsibility.xlsx").await
+    temp.send(&name, "responsibility.xlsx", XLSX).await
 }
 
 #[derive(Deserialize)]
@@ -86,28 +104,57 @@ pub async fn ledger(
     cu: CurrentUser,
     Query(q): Query<LedgerQuery>,
 ) -> WebResult<Response> {
-    let asked = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
+    let asked = parse_unit(q.unit.as_deref())?;
+    ledger_file(&state, &cu, asked).await
+}
+
+/// A unit id from a form or query field; empty is none.
+pub fn parse_unit(raw: Option<&str>) -> WebResult<Option<UnitId>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
         Some(s) => {
-            Some(UnitId(s.parse().map_err(|_| {
+            Ok(Some(UnitId(s.parse().map_err(|_| {
                 WebError::BadRequest(format!("单位编号“{s}”无效"))
-            })?))
+            })?)))
         }
-    };
-    let unit = match cu.user.role {
+    }
+}
+
+/// Whose tasks an export may cover: the county roles any unit or all; a liaison its own
+/// unit only (asking for another is refused, asking for none means its own).
+pub fn export_unit(
+    cu: &CurrentUser,
+    asked: Option<UnitId>,
+    what: &str,
+) -> WebResult<Option<UnitId>> {
+    match cu.user.role {
         UserRole::Liaison => {
             let own = cu.user.unit_id.ok_or_else(WebError::forbidden)?;
             if asked.is_some_and(|u| u != own) {
-                return Err(WebError::Forbidden("联络员只能导出本单位的任务台账".into()));
+                return Err(WebError::Forbidden(format!("联络员只能导出本单位的{what}")));
             }
-            Some(own)
+            Ok(Some(own))
         }
-        UserRole::Admin | UserRole::Observer => asked,
-    };
-    let scope = match unit {
+        UserRole::Admin | UserRole::Observer => Ok(asked),
+    }
+}
+
+async fn scope_name(state: &AppState, unit: Option<UnitId>) -> WebResult<String> {
+    Ok(match unit {
         Some(u) => state.store.unit(u).await?.name,
         None => "全部单位".to_string(),
-    };
+    })
+}
+
+/// The 任务台账 of the round in progress as a download, for the unit `asked` (checked
+/// against the caller's role here).
+pub async fn ledger_file(
+    state: &AppState,
+    cu: &CurrentUser,
+    asked: Option<UnitId>,
+) -> WebResult<Response> {
+    let unit = export_unit(cu, asked, "任务台账")?;
+    let scope = scope_name(state, unit).await?;
     let params = LedgerParams {
         filter: TaskFilter {
             unit,
@@ -116,7 +163,7 @@ pub async fn ledger(
         as_of: state.today(),
         warn_workdays: state.config.warn_workdays,
     };
-    let temp = TempFile::new(&state, "ledger")?;
+    let temp = TempFile::new(state, "ledger", "xlsx")?;
     export_ledger(&state.store, &params, &temp.path, &cu.user.actor())
         .await
         .map_err(report_error)?;
@@ -124,13 +171,108 @@ pub async fn ledger(
         "法治政府建设示范创建任务台账-{scope}-{}.xlsx",
         state.today()
     );
-    temp.send(&name, "ledger.xlsx").await
+    temp.send(&name, "ledger.xlsx", XLSX).await
+}
+
+/// The 工作进展报告 form (the API's query maps onto it): every field optional.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportRequest {
+    /// `docx` (Word, the default) or `pdf`.
+    pub format: Option<String>,
+    /// One unit's report (a liaison: its own, the default); empty: the whole county.
+    pub unit: Option<String>,
+    /// The date the numbers are judged on, `2026-06-30` (default today).
+    pub as_of: Option<String>,
+    /// 标题 (default 关于法治政府建设示范创建工作进展情况的报告).
+    pub title: Option<String>,
+    /// 发文机关署名.
+    pub issuer: Option<String>,
+    /// 主送机关.
+    pub recipient: Option<String>,
+    /// 成文日期 (default the as-of date).
+    pub date: Option<String>,
+    /// A free 说明 paragraph printed before the numbers.
+    pub note: Option<String>,
+}
+
+/// `POST /exports/report`: the 工作进展报告 (.docx or .pdf) of the round in progress.
+pub async fn report(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    Form(f): Form<ReportRequest>,
+) -> WebResult<Response> {
+    report_file(&state, &cu, f).await
+}
+
+fn text(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The 工作进展报告 as a download; the request is checked (format, dates, lengths, the
+/// unit against the caller's role) before any work.
+pub async fn report_file(
+    state: &AppState,
+    cu: &CurrentUser,
+    f: ReportRequest,
+) -> WebResult<Response> {
+    let format = match f.format.as_deref().map(str::trim) {
+        None | Some("") | Some("docx") => ReportFormat::Docx,
+        Some("pdf") => ReportFormat::Pdf,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "格式“{other}”无效，应为 docx（Word）或 pdf"
+            )));
+        }
+    };
+    let unit = export_unit(cu, parse_unit(f.unit.as_deref())?, "工作进展报告")?;
+    let as_of = opt_date(&f.as_of, "统计截至日期")?.unwrap_or_else(|| state.today());
+    if as_of > state.today() {
+        return Err(WebError::BadRequest(format!(
+            "统计截至日期 {as_of} 在今天之后，请选今天或以前的日期"
+        )));
+    }
+    let options = ReportOptions {
+        title: text(f.title),
+        issuer: text(f.issuer),
+        recipient: text(f.recipient),
+        date: opt_date(&f.date, "成文日期")?,
+        note: f
+            .note
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+    };
+    options.validate().map_err(WebError::BadRequest)?;
+    let scope = scope_name(state, unit).await?;
+    let params = ReportParams {
+        filter: TaskFilter {
+            unit,
+            ..Default::default()
+        },
+        as_of,
+        warn_workdays: state.config.warn_workdays,
+        format,
+        options,
+        pdf: PdfSettings::from_env(),
+    };
+    let ext = format.extension();
+    let temp = TempFile::new(state, "report", ext)?;
+    export_report(&state.store, &params, &temp.path, &cu.user.actor())
+        .await
+        .map_err(report_error)?;
+    let name = format!("法治政府建设示范创建工作进展报告-{scope}-{as_of}.{ext}");
+    temp.send(&name, &format!("report.{ext}"), format.content_type())
+        .await
 }
 
 fn report_error(e: ReportError) -> WebError {
     match e {
         ReportError::Store(e) => e.into(),
         ReportError::Invalid(m) => WebError::BadRequest(m),
+        ReportError::NotReady(m) => WebError::Conflict(m),
+        // No CJK font on the server: the message names the package to install.
+        ReportError::Document(fazhi_document::DocumentError::NoCjkFont) => {
+            WebError::Unavailable(fazhi_document::DocumentError::NoCjkFont.to_string())
+        }
         other => WebError::internal(other),
     }
 }
@@ -141,18 +283,23 @@ struct TempFile {
 }
 
 impl TempFile {
-    fn new(state: &AppState, what: &str) -> WebResult<TempFile> {
+    fn new(state: &AppState, what: &str, ext: &str) -> WebResult<TempFile> {
         let dir = state.config.data_dir.join("tmp");
         std::fs::create_dir_all(&dir).map_err(WebError::internal)?;
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).map_err(|e| WebError::internal(e.to_string()))?;
-        let path = dir.join(format!("export-{what}-{}.xlsx", hex::encode(random)));
+        let path = dir.join(format!("export-{what}-{}.{ext}", hex::encode(random)));
         Ok(TempFile { path })
     }
 
     /// Opens the written file, unlinks it (the open handle keeps it readable) and streams
     /// it as a download named `name`.
-    async fn send(self, name: &str, fallback: &str) -> WebResult<Response> {
+    async fn send(
+        self,
+        name: &str,
+        fallback: &str,
+        content_type: &'static str,
+    ) -> WebResult<Response> {
         let file = tokio::fs::File::open(&self.path)
             .await
             .map_err(WebError::internal)?;
@@ -160,7 +307,7 @@ impl TempFile {
         drop(self);
         let mut resp = Response::new(Body::from_stream(super::packages::file_stream(file, len)));
         let headers = resp.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         headers.insert(
             header::CONTENT_DISPOSITION,

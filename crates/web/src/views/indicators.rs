@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::access::Admin;
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
-use crate::views::{Layout, flash, opt_id, render};
+use crate::views::{Layout, flash_division, opt_id, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -295,9 +295,15 @@ pub async fn assign(
         Role::Co
     };
     let unit = UnitId(form.unit_id);
-    state.store.assign(id, unit, role, &cu.user.actor()).await?;
+    let change = state.store.assign(id, unit, role, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
-    flash(&state, &cu, format!("已将{name}设为{}单位", role.label())).await?;
+    flash_division(
+        &state,
+        &cu,
+        format!("已将{name}设为{}单位", role.label()),
+        &change.tasks,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
 }
 
@@ -308,9 +314,9 @@ pub async fn unassign(
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
     let unit = UnitId(form.unit_id);
-    state.store.unassign(id, unit, &cu.user.actor()).await?;
+    let change = state.store.unassign(id, unit, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
-    flash(&state, &cu, format!("已取消{name}的责任")).await?;
+    flash_division(&state, &cu, format!("已取消{name}的责任"), &change.tasks).await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
 }
 
@@ -321,8 +327,14 @@ pub async fn set_lead(
     Form(form): Form<AssignForm>,
 ) -> WebResult<Response> {
     let unit = UnitId(form.unit_id);
-    state.store.set_lead(id, unit, &cu.user.actor()).await?;
+    let change = state.store.set_lead(id, unit, &cu.user.actor()).await?;
     let name = unit_name(&state, unit).await?;
-    flash(&state, &cu, format!("已将{name}设为牵头单位")).await?;
+    flash_division(
+        &state,
+        &cu,
+        format!("已将{name}设为牵头单位"),
+        &change.tasks,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/indicators/{id}")).into_response())
 }

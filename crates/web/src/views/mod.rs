@@ -91,6 +91,36 @@ pub async fn flash(
 
 /// Store a one-time message and, when there is one, a warning (shown in yellow below it)
 /// for the next page.
+/// The flash after a change of the responsibility division: what changed, then what the
+/// round in progress did to follow it (tasks created as a note; tasks no longer held as
+/// the warning, since the office must decide about them).
+pub async fn flash_division(
+    state: &AppState,
+    cu: &CurrentUser,
+    done: String,
+    tasks: &fazhi_store::TaskSync,
+) -> WebResult<()> {
+    let mut message = done;
+    let created = fazhi_store::TaskSync {
+        no_longer_held: Vec::new(),
+        ..tasks.clone()
+    }
+    .summary();
+    if !created.is_empty() {
+        message.push('；');
+        message.push_str(&created);
+    }
+    let warning = (!tasks.no_longer_held.is_empty()).then(|| {
+        fazhi_store::TaskSync {
+            created: Vec::new(),
+            role_changed: Vec::new(),
+            ..tasks.clone()
+        }
+        .summary()
+    });
+    flash_with_warning(state, cu, message, warning).await
+}
+
 pub async fn flash_with_warning(
     state: &AppState,
     cu: &CurrentUser,

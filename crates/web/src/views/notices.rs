@@ -2,11 +2,11 @@
 //! the list of all of them.
 
 use crate::AppState;
-use crate::access::{Admin, NoticeUnit};
+use crate::access::{Admin, NoticeUnit, NoticeViewer};
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
 use crate::views::opt_date;
-use crate::views::{Layout, flash, render};
+use crate::views::{Layout, flash, flash_with_warning, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -45,10 +45,19 @@ pub async fn issue(
         .store
         .issue_notice(id, level, &f.message, respond_by, &cu.user.actor())
         .await?;
-    flash(
+    // Answering after the task is due defeats the notice: say so, without refusing it.
+    let due = state.store.task(id).await?.summary.due_on;
+    let warning = match (respond_by, due) {
+        (Some(r), Some(d)) if r > d => Some(format!(
+            "注意：答复期限 {r} 晚于这项任务的办理期限 {d}，单位按答复期限答复时任务已逾期；如需更正，可再发一份督办单"
+        )),
+        _ => None,
+    };
+    flash_with_warning(
         &state,
         &cu,
         format!("已发出{}督办单（{}）", level.label(), level.colour()),
+        warning,
     )
     .await?;
     Ok(Redirect::to(&format!("/tasks/{id}#notices")).into_response())
@@ -130,5 +139,45 @@ pub async fn notices(
         rows,
         is_admin,
         today: state.today(),
+    })
+}
+
+/// The printable 督办单 (A4): 编号, 责任单位, 督办事项, 期限, 落款.
+#[derive(Template)]
+#[template(path = "notice_print.html")]
+struct NoticePrint {
+    n: Notice,
+    number: String,
+    unit_name: String,
+    code: String,
+    text: String,
+    due_on: Option<chrono::NaiveDate>,
+    issuer: &'static str,
+    issued_on: String,
+}
+
+/// `GET /notices/{id}/print`: the 督办单 laid out for printing and sealing.
+pub async fn print(
+    State(state): State<AppState>,
+    NoticeViewer { notice, task, .. }: NoticeViewer,
+) -> WebResult<impl IntoResponse> {
+    let n = state
+        .store
+        .task_notices(task)
+        .await?
+        .into_iter()
+        .find(|n| n.id == notice)
+        .ok_or_else(|| WebError::NotFound(format!("未找到督办单 #{notice}")))?;
+    let t = state.store.task(task).await?.summary;
+    let issued = state.config.clock.date_of(n.issued_at);
+    render(&NoticePrint {
+        number: format!("督〔{}〕{}号", chrono::Datelike::year(&issued), n.id),
+        unit_name: t.unit_name,
+        code: t.code,
+        text: t.text,
+        due_on: t.due_on,
+        issuer: fazhi_report::progress::DEFAULT_COUNTY_ISSUER,
+        issued_on: fazhi_document::model::chinese_date(issued),
+        n,
     })
 }

@@ -19,6 +19,8 @@ struct RoundsPage {
     csrf: String,
     is_admin: bool,
     rounds: Vec<RoundInfo>,
+    /// What a round opened now would leave out, said before the office opens it.
+    gaps: fazhi_store::DivisionGaps,
 }
 
 pub async fn rounds(
@@ -30,6 +32,7 @@ pub async fn rounds(
         csrf: cu.csrf.clone(),
         is_admin: cu.user.role == UserRole::Admin,
         rounds: state.store.rounds().await?,
+        gaps: state.store.division_gaps().await?,
     })
 }
 
@@ -79,14 +82,14 @@ pub async fn open_round(
     let mut warnings = Vec::new();
     for g in &summary.empty_groups {
         warnings.push(format!(
-            "“{}”尚未设置成员单位，第{}项指标暂未生成任务。",
+            "“{}”尚未设置成员单位，第{}项指标暂未生成任务（设置成员单位后自动补建）。",
             g.name,
             g.indicator_codes.join("、")
         ));
     }
     if !summary.indicators_without_units.is_empty() {
         warnings.push(format!(
-            "第{}项指标没有责任单位，未生成任务。",
+            "第{}项指标没有责任单位，未生成任务（分派责任单位后自动补建）。",
             summary.indicators_without_units.join("、")
         ));
     }

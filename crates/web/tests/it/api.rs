@@ -10,8 +10,19 @@ async fn api_tokens_authenticate_scripts() {
     let app = App::new().await;
     app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
     let mut c = app.login("sifa").await;
-    c.get("/account/tokens").await;
+    // A liaison without tokens finds them folded away under 高级设置.
+    let page = c.get("/account/tokens").await;
+    assert!(
+        page.text
+            .contains(r#"<details class="advanced"><summary>高级设置：接口令牌"#),
+        "{}",
+        page.text
+    );
     let r = c.post("/account/tokens", &[("name", "统计脚本")]).await;
+    assert!(
+        !r.text.contains(r#"<details class="advanced">"#),
+        "the new token is shown open"
+    );
     let at = r.text.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
     let token: String = r.text[at..].chars().take_while(|c| *c != '<').collect();
     assert!(token.starts_with("fz_"));

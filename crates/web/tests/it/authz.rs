@@ -55,6 +55,8 @@ enum Outcome {
     Unauthorized,
     BadRequest,
     NotFound,
+    /// 409: the request is sound but the data is not ready (no round in progress).
+    Conflict,
 }
 
 fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
@@ -64,6 +66,7 @@ fn outcome(status: StatusCode, location: Option<&str>) -> Outcome {
         StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
         StatusCode::BAD_REQUEST => Outcome::BadRequest,
         StatusCode::NOT_FOUND => Outcome::NotFound,
+        StatusCode::CONFLICT => Outcome::Conflict,
         StatusCode::SEE_OTHER if location.is_some_and(|l| l.starts_with("/login")) => {
             Outcome::Login
         }
@@ -92,19 +95,40 @@ async fn get_table(app: &App) -> Vec<(String, [Outcome; 4])> {
         ),
         (
             "/exports/ledger.xlsx".into(),
-            [Login, BadRequest, BadRequest, BadRequest],
+            [Login, Conflict, Conflict, Conflict],
         ),
         (
             format!("/exports/ledger.xlsx?unit={sifa}"),
-            [Login, BadRequest, BadRequest, BadRequest],
+            [Login, Conflict, Conflict, Conflict],
         ),
         (
             format!("/exports/ledger.xlsx?unit={other}"),
-            [Login, BadRequest, BadRequest, Forbidden],
+            [Login, Conflict, Conflict, Forbidden],
         ),
         (
             "/exports/ledger.xlsx?unit=abc".into(),
             [Login, BadRequest, BadRequest, BadRequest],
+        ),
+        // The same exports under the API (the 工作进展报告 too: a GET there).
+        (
+            "/api/v1/exports/responsibility".into(),
+            [Unauthorized, Ok, Ok, Forbidden],
+        ),
+        (
+            "/api/v1/exports/ledger".into(),
+            [Unauthorized, Conflict, Conflict, Conflict],
+        ),
+        (
+            format!("/api/v1/exports/ledger?unit_id={other}"),
+            [Unauthorized, Conflict, Conflict, Forbidden],
+        ),
+        (
+            "/api/v1/exports/report".into(),
+            [Unauthorized, Conflict, Conflict, Conflict],
+        ),
+        (
+            format!("/api/v1/exports/report?unit_id={other}&format=pdf"),
+            [Unauthorized, Conflict, Conflict, Forbidden],
         ),
         // 材料汇编: the office and liaisons; a queued job has nothing to download yet.
         ("/packages".into(), [Login, Ok, Forbidden, Ok]),

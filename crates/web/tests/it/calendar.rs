@@ -38,10 +38,7 @@ async fn holiday_arrangements_are_listed_added_and_checked() {
     }
     assert!(page.text.contains("随系统提供"));
     assert!(page.text.contains("国办发明电〔2024〕12号"));
-    assert!(
-        page.text.contains("2026-01-04,workday,元旦"),
-        "format example"
-    );
+    assert!(page.text.contains("2026-01-04,上班,元旦"), "format example");
     assert!(page.text.contains("href=\"/admin/calendar\""), "nav link");
 
     let mut sifa = app.login("sifa").await;
@@ -139,7 +136,7 @@ async fn holiday_arrangements_are_listed_added_and_checked() {
             &[
                 ("year", "2027"),
                 ("source", ""),
-                ("text", "2027-02-06,off,春节"),
+                ("text", "2027-02-06,放假,春节"),
             ],
         )
         .await;

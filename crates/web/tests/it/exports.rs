@@ -57,7 +57,7 @@ async fn office_and_liaison_download_what_they_may() {
         page.text
     );
     let r = admin.get("/exports/ledger.xlsx").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text.contains("还没有进行中的创建轮次"), "{}", r.text);
     admin.open_round("2026年度创建工作", 2026).await;
 
@@ -132,4 +132,141 @@ async fn office_and_liaison_download_what_they_may() {
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn report_downloads_as_word_and_pdf_with_the_rules_of_the_ledger() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    let mut sifa = app.login("sifa").await;
+    admin.open_round("2026年度创建工作", 2026).await;
+
+    // The form is on the page with the office's default 发文机关.
+    let page = admin.get("/exports").await;
+    assert!(
+        page.text.contains(r#"action="/exports/report""#),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("县委全面依法治县委员会办公室"));
+
+    // Word for the county, with the office's title; a Chinese file name.
+    let r = admin
+        .post(
+            "/exports/report",
+            &[
+                ("format", "docx"),
+                ("title", "兰陵县创建工作进展情况"),
+                ("note", "特此报告。"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.content_type,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    let name = r.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(name.contains(&encoded("工作进展报告-全部单位")), "{name}");
+    assert!(r.bytes.starts_with(b"PK"), "a .docx is a zip");
+    let xml = {
+        let mut zip = zip::ZipArchive::new(Cursor::new(r.bytes.clone())).unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut s)
+            .unwrap();
+        s
+    };
+    for want in [
+        "兰陵县创建工作进展情况",
+        "特此报告。",
+        "总体进展",
+        "各单位完成情况",
+    ] {
+        assert!(xml.contains(want), "{want}");
+    }
+
+    // PDF for the liaison's own unit; another unit's is refused; bad input says why.
+    let r = sifa.post("/exports/report", &[("format", "pdf")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.content_type, "application/pdf");
+    assert!(r.bytes.starts_with(b"%PDF"));
+    let name = r.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(name.contains(&encoded("工作进展报告-县司法局")), "{name}");
+    let caizheng = app.unit_id("县财政局").await.0.to_string();
+    let r = sifa
+        .post("/exports/report", &[("format", "pdf"), ("unit", &caizheng)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin.post("/exports/report", &[("format", "odt")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("格式“odt”无效"), "{}", r.text);
+    let r = admin
+        .post("/exports/report", &[("as_of", "2099-01-01")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("在今天之后"), "{}", r.text);
+    let long = "长".repeat(101);
+    let r = admin.post("/exports/report", &[("title", &long)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("标题最长"), "{}", r.text);
+
+    // The API: the same rules, GET (a read-only token may export).
+    let r = admin.get("/api/v1/exports/report?format=docx").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = sifa
+        .get(&format!("/api/v1/exports/ledger?unit_id={caizheng}"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text.contains("联络员只能导出本单位的任务台账"),
+        "{}",
+        r.text
+    );
+    // A mistyped parameter is a JSON 400 that names it.
+    let r = admin
+        .get("/api/v1/exports/ledger?unit_id=9223372036854775808")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.content_type.starts_with("application/json"),
+        "{}",
+        r.content_type
+    );
+    assert!(
+        r.text.contains("查询参数无效") && r.text.contains("unit_id"),
+        "{}",
+        r.text
+    );
+    let r = sifa.get("/api/v1/exports/ledger").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_type, XLSX);
+    assert_eq!(
+        sifa.get("/api/v1/exports/responsibility").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Audited: three reports made (two by the office), refusals not.
+    let log = app
+        .store
+        .audit_entries(&AuditFilter {
+            action: Some("export.report".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(log.iter().any(|e| {
+        e.after_json
+            .as_deref()
+            .unwrap_or_default()
+            .contains("特此报告。")
+    }));
 }

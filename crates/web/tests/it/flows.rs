@@ -349,6 +349,55 @@ async fn group_members_get_the_groups_indicators() {
 }
 
 #[tokio::test]
+async fn members_set_mid_round_get_their_tasks() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("gongan", UserRole::Liaison, Some("县公安局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    // Before opening, the 轮次 page warns about the group without members.
+    let r = admin.get("/rounds").await;
+    assert!(r.text.contains("id=\"division-gaps\""), "{}", r.text);
+    assert!(
+        r.text.contains("“各执法部门”尚未设置成员单位"),
+        "{}",
+        r.text
+    );
+    admin.open_round("2026年度创建工作", 2026).await;
+    let mut liaison = app.login("gongan").await;
+    let before = liaison.get("/tasks").await;
+    assert_eq!(linked_tasks(&before.text).len(), 1, "{}", before.text);
+
+    let group = app.unit_id("各执法部门").await;
+    let gongan = app.unit_id("县公安局").await;
+    let r = admin
+        .post(
+            &format!("/admin/units/{group}/members"),
+            &[("member", &gongan.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get(&format!("/admin/units/{group}")).await;
+    assert!(page.text.contains("本轮已补建10项任务"), "{}", page.text);
+    // 县公安局 can act on all eleven now: 47, and 49–58 through the group.
+    let after = liaison.get("/tasks").await;
+    assert_eq!(linked_tasks(&after.text).len(), 11, "{}", after.text);
+    let inbox = liaison.get("/inbox").await;
+    assert!(inbox.text.contains("待签收（11）"), "{}", inbox.text);
+}
+
+/// The distinct task ids a page links to (`href="/tasks/12"`).
+fn linked_tasks(html: &str) -> std::collections::BTreeSet<i64> {
+    html.split("href=\"/tasks/")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            (rest[digits.len()..].starts_with('"')).then(|| digits.parse().ok())?
+        })
+        .collect()
+}
+
+#[tokio::test]
 async fn responsibility_changes_are_recorded() {
     let app = App::new().await;
     app.user("boss", UserRole::Admin, None).await;
@@ -394,6 +443,10 @@ async fn responsibility_changes_are_recorded() {
     let r = admin.get("/admin/audit?entity=indicator").await;
     assert!(r.text.contains("日志链校验通过"));
     assert!(r.text.matches("<tr><td>").count() >= 3);
+    // Users and units are named, not numbered.
+    let r = admin.get("/admin/audit?entity=user").await;
+    assert!(r.text.contains("用户 boss（boss）"), "{}", r.text);
+    assert!(!r.text.contains("用户 #"), "{}", r.text);
     assert!(app.store.verify_audit().await.unwrap().is_ok());
 }
 

@@ -358,6 +358,70 @@ async fn notices_are_issued_escalated_and_acknowledged() {
         !theirs.text.contains("请尽快签收并报送"),
         "other units' notices are hidden"
     );
+
+    // The printable 督办单: the unit and the office may print it, another unit may not.
+    let sheet = sifa.get("/notices/2/print").await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    for want in [
+        "督　办　单",
+        "县司法局",
+        "已多次提醒，请说明情况",
+        "县委全面依法治县委员会办公室",
+        "本周内报送",
+    ] {
+        assert!(sheet.text.contains(want), "{want}: {}", sheet.text);
+    }
+    assert!(sheet.text.contains(&format!("请于 {answer_by} 前书面答复")));
+    assert_eq!(admin.get("/notices/2/print").await.status, StatusCode::OK);
+    assert_eq!(
+        other.get("/notices/2/print").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        admin.get("/notices/99/print").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_notice_answered_after_the_due_date_is_flagged() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    let mut admin = app.login("boss").await;
+    admin.open_round("2026年度创建工作", 2026).await;
+    let id = admin.task_id("25").await;
+    let today = chrono::Utc::now().date_naive();
+    let due = (today + chrono::Duration::days(10)).to_string();
+    let late_answer = (today + chrono::Duration::days(20)).to_string();
+    let r = admin
+        .post(
+            "/admin/tasks/due",
+            &[
+                ("task_id", id.to_string().as_str()),
+                ("due_on", due.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = admin
+        .post(
+            &format!("/tasks/{id}/notices"),
+            &[
+                ("level", "remind"),
+                ("message", "请按期报送"),
+                ("respond_by", late_answer.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get(&format!("/tasks/{id}")).await;
+    assert!(
+        page.text.contains(&format!(
+            "答复期限 {late_answer} 晚于这项任务的办理期限 {due}"
+        )),
+        "{}",
+        page.text
+    );
 }
 
 #[tokio::test]

@@ -55,6 +55,9 @@ pub struct AuditRow {
     pub entity_label: String,
     /// The entity id as shown (a file's SHA-256 shortened).
     pub entity_id_shown: Option<String>,
+    /// The name of the user or unit the entry is about (`张三`, `县司法局`), when known:
+    /// people read names, not `用户 #5`.
+    pub entity_name: Option<String>,
     pub link: Option<String>,
     /// The recorded states, indented for reading.
     pub before: Option<String>,
@@ -89,6 +92,7 @@ impl From<AuditRecord> for AuditRow {
             entity_label: audit_entity_label(&e.entity)
                 .map_or_else(|| e.entity.clone(), str::to_string),
             entity_id_shown,
+            entity_name: None,
             link,
             before: e.before_json.as_deref().map(pretty_json),
             after: e.after_json.as_deref().map(pretty_json),
@@ -139,15 +143,60 @@ pub async fn audit(
     let has_more = entries.len() as u64 > AUDIT_PAGE;
     entries.truncate(AUDIT_PAGE as usize);
     let verified = state.store.verify_audit().await?.map_err(|b| b.to_string());
+    let mut rows: Vec<AuditRow> = entries.into_iter().map(AuditRow::from).collect();
+    name_entities(&state, &mut rows).await?;
     render(&AuditPage {
         layout: Layout::build(&state, &cu).await?,
-        entries: entries.into_iter().map(AuditRow::from).collect(),
+        entries: rows,
         entities: AUDIT_ENTITIES,
         verified,
         entity,
         page,
         has_more,
     })
+}
+
+/// Fills in the names of the users and units the rows are about (one query each, only
+/// when a row needs it).
+async fn name_entities(state: &AppState, rows: &mut [AuditRow]) -> WebResult<()> {
+    use std::collections::HashMap;
+    let needs = |kind: &str| rows.iter().any(|r| r.e.entity == kind);
+    let users: HashMap<String, String> = if needs("user") {
+        state
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| {
+                (
+                    u.id.0.to_string(),
+                    format!("{}（{}）", u.display_name, u.username),
+                )
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let units: HashMap<String, String> = if needs("unit") {
+        state
+            .store
+            .units()
+            .await?
+            .into_iter()
+            .map(|u| (u.id.0.to_string(), u.name))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    for r in rows.iter_mut() {
+        let names = match r.e.entity.as_str() {
+            "user" => &users,
+            "unit" => &units,
+            _ => continue,
+        };
+        r.entity_name = r.e.entity_id.as_ref().and_then(|id| names.get(id).cloned());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -150,14 +150,15 @@ pub async fn set_members(
         .filter(|(k, _)| k == "member")
         .filter_map(|(_, v)| v.parse().ok().map(UnitId))
         .collect();
-    state
+    let tasks = state
         .store
         .set_group_members(id, &members, &cu.user.actor())
         .await?;
-    flash(
+    crate::views::flash_division(
         &state,
         &cu,
         format!("已保存成员单位（{}个）", members.len()),
+        &tasks,
     )
     .await?;
     Ok(Redirect::to(&format!("/admin/units/{id}")).into_response())

@@ -39,14 +39,14 @@ const BUILTIN_SOURCES: [(i32, &str); 8] = [
 
 /// Shown in the form: the 2026 arrangement as the format example.
 const EXAMPLE: &str = "date,kind,name
-2026-01-01,off,元旦
-2026-01-02,off,元旦
-2026-01-03,off,元旦
-2026-01-04,workday,元旦
-2026-02-14,workday,春节
-2026-02-15,off,春节
+2026-01-01,放假,元旦
+2026-01-02,放假,元旦
+2026-01-03,放假,元旦
+2026-01-04,上班,元旦
+2026-02-14,上班,春节
+2026-02-15,放假,春节
 ……
-2026-10-10,workday,国庆节";
+2026-10-10,上班,国庆节";
 
 // ---- Holiday arrangements (the office) ----
 
