@@ -285,10 +285,12 @@ describe('法治政府建设示范创建平台（真实浏览器）', () => {
     assert.equal(new URL(page.url()).pathname, '/login', '退出后不应再能看到指标体系');
   });
 
-  step('联络员首次登录、修改密码后看到本单位责任清单', async () => {
+  step('联络员首次登录、修改密码后从看板进入本单位责任清单', async () => {
     await login(LIAISON.username, liaisonPassword);
     await changePassword(liaisonPassword, LIAISON.newPassword);
-    assert.equal(new URL(page.url()).pathname, `/units/${unitId}`, '联络员应落在本单位责任清单');
+    assert.equal(new URL(page.url()).pathname, '/dashboard', '联络员应落在本单位的看板');
+    await page.getByRole('link', { name: '本单位责任清单' }).first().click();
+    await page.waitForURL((u) => u.pathname === `/units/${unitId}`);
     const heading = await page.locator('main h2').first().innerText();
     assert.ok(heading.includes(`${UNIT} · 责任清单`), `标题：${heading}`);
     const rows = page.locator('main section table tbody tr');

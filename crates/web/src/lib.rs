@@ -176,8 +176,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 pub fn router(state: AppState) -> Router {
     use views::{
-        account, admin, auth, calendar, evidence, exports, inbox, indicators, matrix, measures,
-        notices, overview, packages, rounds, rules, tasks, units,
+        account, admin, auth, calendar, dashboard, evidence, exports, inbox, indicators, matrix,
+        measures, notices, overview, packages, rounds, rules, tasks, units,
     };
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
@@ -202,7 +202,8 @@ pub fn router(state: AppState) -> Router {
             get(calendar::feed::page).post(calendar::feed::renew),
         );
     let framework = Router::new()
-        .route("/", get(indicators::home))
+        .route("/", get(dashboard::home))
+        .route("/dashboard", get(dashboard::dashboard))
         .route("/indicators", get(indicators::tree))
         .route("/indicators/{id}", get(indicators::detail))
         .route("/indicators/{id}/assign", post(indicators::assign))

@@ -16,6 +16,36 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/vendor/pico-2.1.1.blue.min.css"),
     ),
     (
+        "vendor/echarts-6.1.0.common.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/vendor/echarts-6.1.0.common.min.js"),
+    ),
+    (
+        "vendor/echarts-LICENSE.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../static/vendor/echarts-LICENSE.txt"),
+    ),
+    (
+        "vendor/echarts-NOTICE.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../static/vendor/echarts-NOTICE.txt"),
+    ),
+    (
+        "vendor/echarts-LICENSE-d3.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../static/vendor/echarts-LICENSE-d3.txt"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../static/favicon.svg"),
+    ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/dashboard.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../static/app.css"),

@@ -16,13 +16,6 @@ use fazhi_store::{
 use serde::Deserialize;
 use std::collections::HashSet;
 
-pub async fn home(cu: CurrentUser) -> Response {
-    match (cu.user.role, cu.user.unit_id) {
-        (UserRole::Liaison, Some(unit)) => Redirect::to(&format!("/units/{unit}")).into_response(),
-        _ => Redirect::to("/indicators").into_response(),
-    }
-}
-
 pub(crate) async fn current(state: &AppState) -> WebResult<std::sync::Arc<StoredFramework>> {
     state.current_framework().await
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod calendar;
+pub mod dashboard;
 pub mod evidence;
 pub mod exports;
 pub mod inbox;

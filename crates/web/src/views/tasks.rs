@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_domain::task::{ActorRole, TaskAction, TaskActionKind, TaskStatus, allowed_actions};
 use fazhi_store::tasks::{TaskDetail, TaskFilter, TaskSummary};
-use fazhi_store::{NewReport, RoundInfo, Score, TaskId, UnitId, UnitSummary, UserRole};
+use fazhi_store::{NewReport, NodeId, RoundInfo, Score, TaskId, UnitId, UnitSummary, UserRole};
 use serde::Deserialize;
 
 pub fn status_class(s: TaskStatus) -> &'static str {
@@ -65,6 +65,8 @@ struct TasksPage {
     statuses: Vec<(&'static str, &'static str)>,
     counts: Vec<(&'static str, usize)>,
     light: String,
+    /// The 一级/二级指标 the list is narrowed to (from the 看板): its id and label.
+    heading: Option<(i64, String)>,
 }
 
 impl TasksPage {
@@ -79,6 +81,8 @@ pub struct TasksQuery {
     status: Option<String>,
     /// `red`, `yellow`, `green`, `none`: only tasks with that traffic light.
     light: Option<String>,
+    /// A heading's node id: only the tasks of the indicators under it.
+    heading: Option<String>,
 }
 
 pub async fn tasks(
@@ -95,7 +99,13 @@ pub async fn tasks(
     };
     let status_raw = q.status.unwrap_or_default();
     let light = q.light.unwrap_or_default();
+    // `done`: approved or closed (销号), what the 看板's 完成率 counts.
+    let done = status_raw == "done";
     let status = status_raw.parse::<TaskStatus>().ok();
+    let heading = match opt_id(&q.heading) {
+        Some(id) => heading_leaves(&state, NodeId(id)).await?,
+        None => None,
+    };
     let all = match &round {
         Some(r) => {
             state
@@ -116,6 +126,12 @@ pub async fn tasks(
     let shown: Vec<TaskSummary> = all
         .into_iter()
         .filter(|t| status.is_none_or(|s| t.status == s))
+        .filter(|t| !done || t.status.is_done())
+        .filter(|t| {
+            heading
+                .as_ref()
+                .is_none_or(|(_, _, leaves)| leaves.contains(&t.node_id))
+        })
         .collect();
     render(&TasksPage {
         layout: Layout::build(&state, &cu).await?,
@@ -144,7 +160,28 @@ pub async fn tasks(
             .map(|s| (s.as_str(), s.label()))
             .collect(),
         counts,
+        heading: heading.map(|(id, label, _)| (id, label)),
     })
+}
+
+/// The heading `id` (一级 or 二级指标) of the current framework, its label and the
+/// indicators under it; `None` when it is not a heading there.
+async fn heading_leaves(
+    state: &AppState,
+    id: NodeId,
+) -> WebResult<Option<(i64, String, std::collections::HashSet<NodeId>)>> {
+    let Ok(fw) = state.current_framework().await else {
+        return Ok(None);
+    };
+    let mut label = None;
+    let mut leaves = std::collections::HashSet::new();
+    for (path, leaf) in fw.leaves() {
+        if let Some(h) = path.iter().find(|h| h.id == id) {
+            label.get_or_insert_with(|| format!("{}、{}", h.code, h.title));
+            leaves.insert(leaf.id);
+        }
+    }
+    Ok(label.map(|l| (id.0, l, leaves)))
 }
 
 pub struct ActionButton {

@@ -87,7 +87,7 @@ async fn get_table(app: &App) -> Vec<(String, [Outcome; 4])> {
     vec![
         // 导出: everyone logged in sees the page; the 责任分工表 is the county roles'; a
         // liaison's 任务台账 is its own unit's only. No round is in progress here: the
-        // 台账 is a 400 saying so, after the access check.
+        // 台账 is a 409 saying so, after the access check.
         ("/exports".into(), [Login, Ok, Ok, Ok]),
         (
             "/exports/responsibility.xlsx".into(),
@@ -174,6 +174,11 @@ async fn get_table(app: &App) -> Vec<(String, [Outcome; 4])> {
         ("/admin/audit".into(), [Login, Ok, Forbidden, Forbidden]),
         ("/account/tokens".into(), [Login, Ok, Ok, Ok]),
         ("/tasks".into(), [Login, Ok, Ok, Ok]),
+        // 看板: everyone's home; a liaison asking for another unit still gets its own.
+        ("/dashboard".into(), [Login, Ok, Ok, Ok]),
+        (format!("/dashboard?unit={other}"), [Login, Ok, Ok, Ok]),
+        ("/dashboard?unit=abc".into(), [Login, Ok, Ok, Ok]),
+        ("/tasks?heading=1&status=done".into(), [Login, Ok, Ok, Ok]),
         ("/inbox".into(), [Login, Ok, Ok, Ok]),
         ("/rounds".into(), [Login, Ok, Ok, Forbidden]),
         ("/password".into(), [Login, Ok, Ok, Ok]),

@@ -263,8 +263,14 @@ async fn admin_creates_a_liaison_who_sees_only_their_list() {
             ],
         )
         .await;
+    // Home is the 看板 (its own unit's); the menu leads to the 责任清单.
     let r = liaison.get("/").await;
-    assert_eq!(r.location, Some(format!("/units/{sifa}")));
+    assert_eq!(r.location.as_deref(), Some("/dashboard"));
+    let r = liaison.get("/dashboard").await;
+    assert!(
+        r.text
+            .contains(&format!(r#"href="/units/{sifa}">本单位责任清单"#))
+    );
     let r = liaison.get(&format!("/units/{sifa}")).await;
     let expected = app.store.unit_indicators(sifa).await.unwrap();
     assert!(r.text.contains("县司法局 · 责任清单"));

@@ -4,6 +4,7 @@
 mod api;
 mod authz;
 mod calendar;
+mod dashboard;
 mod exports;
 mod flows;
 mod hardening;
