@@ -10,6 +10,7 @@
 #   GET /units/{id}                     (the 单位责任清单 page) with the session cookie
 #   GET /overview                       (达标总览: every task of a round judged) with the cookie
 #   GET /tasks                          (the round's 113 tasks with their lights) with the cookie
+#   GET /dashboard                      (工作看板: the round's statistics, cached) with the cookie
 #
 # (a round is opened first, with a due date, so the work pages have their tasks)
 # each at 64 connections and again at 1 connection, and prints a Markdown table
@@ -212,6 +213,7 @@ run "API list" "session cookie" "$API_PATH" "$COOKIE"
 run "单位责任清单 page" "session cookie" "$PAGE_PATH" "$COOKIE"
 run "达标总览 page" "session cookie" "/overview" "$COOKIE"
 run "任务 page" "session cookie" "/tasks" "$COOKIE"
+run "工作看板 page" "session cookie" "/dashboard" "$COOKIE"
 # With a closed loop of N connections the median latency is about N / throughput
 # (Little's law), so the time one request takes is measured on its own too.
 if [[ $LATENCY_CONNECTIONS != 0 ]]; then
@@ -220,6 +222,7 @@ if [[ $LATENCY_CONNECTIONS != 0 ]]; then
   run "单位责任清单 page" "session cookie" "$PAGE_PATH" "$COOKIE" "$LATENCY_CONNECTIONS"
   run "达标总览 page" "session cookie" "/overview" "$COOKIE" "$LATENCY_CONNECTIONS"
   run "任务 page" "session cookie" "/tasks" "$COOKIE" "$LATENCY_CONNECTIONS"
+  run "工作看板 page" "session cookie" "/dashboard" "$COOKIE" "$LATENCY_CONNECTIONS"
 fi
 
 echo "$SUMMARY"

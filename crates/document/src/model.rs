@@ -240,9 +240,57 @@ pub fn signature_indents(issuer: &str, date: &str) -> (f64, f64) {
     }
 }
 
+/// Characters of a 2号 (22 pt) title on one line of the 156 mm text block.
+pub const TITLE_EM_PER_LINE: f64 = 20.0;
+
+/// The title in lines of nearly equal width. GB/T 9704-2012 7.3.1 asks that a title that
+/// runs over "排列对称": a line-breaking engine would leave one or two characters alone on
+/// the last line (…情况报 / 告), so the lines are cut here, by width (ASCII ½ em).
+pub fn balanced_title_lines(title: &str, em_per_line: f64) -> Vec<String> {
+    let total = em_width(title);
+    if total <= em_per_line || em_per_line <= 0.0 {
+        return vec![title.to_string()];
+    }
+    let lines = (total / em_per_line).ceil();
+    let target = total / lines;
+    let mut out = vec![String::new()];
+    let mut width = 0.0;
+    for c in title.chars() {
+        let w = if c.is_ascii() { 0.5 } else { 1.0 };
+        // Start a new line once this one has reached its share (the last takes the rest).
+        if width + w / 2.0 > target && (out.len() as f64) < lines {
+            out.push(String::new());
+            width = 0.0;
+        }
+        if let Some(line) = out.last_mut() {
+            line.push(c);
+        }
+        width += w;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_titles_are_cut_into_even_lines() {
+        let t = "兰陵县法治政府建设示范创建工作进展情况报告";
+        assert_eq!(em_width(t), 21.0);
+        let lines = balanced_title_lines(t, TITLE_EM_PER_LINE);
+        assert_eq!(lines, ["兰陵县法治政府建设示范", "创建工作进展情况报告"]);
+        assert_eq!(lines.concat(), t);
+        let short = "关于创建工作的报告";
+        assert_eq!(balanced_title_lines(short, TITLE_EM_PER_LINE), [short]);
+        let long = "长".repeat(45);
+        let lines = balanced_title_lines(&long, TITLE_EM_PER_LINE);
+        assert_eq!(
+            lines.iter().map(|l| l.chars().count()).collect::<Vec<_>>(),
+            [15, 15, 15]
+        );
+        assert_eq!(balanced_title_lines("", TITLE_EM_PER_LINE), [""]);
+    }
 
     #[test]
     fn numerals() {

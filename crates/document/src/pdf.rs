@@ -125,6 +125,7 @@ pub fn gongwen_data(doc: &Document) -> Value {
         .collect();
     json!({
         "title": doc.title,
+        "title_lines": crate::model::balanced_title_lines(&doc.title, crate::model::TITLE_EM_PER_LINE),
         "issuer": doc.issuer,
         "date": date,
         "recipient": doc.recipient,
