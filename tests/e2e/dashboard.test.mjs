@@ -7,14 +7,14 @@
 // Independent of the other browser tests: its own users (CLI); opens a round when none is
 // in progress. Run through scripts/e2e.sh.
 
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { BASE, addUser, beijingDay, changePassword, CHROMIUM_ARGS, login, pathOf } from './support.mjs';
+import { story, BASE, addUser, beijingDay, changePassword, CHROMIUM_ARGS, login, pathOf } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -26,45 +26,8 @@ const LIAISON = { username: 'dash_sifaju', name: '司法局看板员', newPasswo
 const UNIT = '县司法局';
 
 let browser;
-const pages = {};
-const problems = [];
-let failedStep = null;
-let lastPage = null;
-
-async function open(who, viewport) {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`${who}：控制台错误：${m.text()}（${m.location().url || page.url()}）`);
-  });
-  pages[who] = page;
-  return page;
-}
-
-function use(who) {
-  lastPage = pages[who];
-  return lastPage;
-}
-
-function step(name, fn) {
-  it(name, async (t) => {
-    if (failedStep) {
-      t.skip(`前一步“${failedStep}”失败`);
-      return;
-    }
-    try {
-      await fn();
-    } catch (e) {
-      failedStep = name;
-      if (lastPage) {
-        await lastPage.screenshot({ path: path.join(SHOTS, `failed-dashboard-${name.replace(/[^\p{L}\p{N}]+/gu, '_')}.png`), fullPage: true }).catch(() => {});
-      }
-      throw e;
-    }
-  });
-}
+const { problems, open: openFor, use, step } = story('dashboard', SHOTS, { console: true });
+const open = (who, viewport) => openFor(browser, who, viewport, {});
 
 /** Waits until the chart in `selector` has drawn onto its canvas. */
 async function chartDrawn(page, selector) {

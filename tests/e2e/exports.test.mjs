@@ -6,14 +6,14 @@
 // Independent of the other browser tests: its own users (CLI). Uses the round in progress
 // (the other tests open one; this one opens its own when none is). Run through scripts/e2e.sh.
 
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { BASE, addUser, beijingDay, changePassword, CHROMIUM_ARGS, login } from './support.mjs';
+import { story, BASE, addUser, beijingDay, changePassword, CHROMIUM_ARGS, login } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -26,42 +26,8 @@ const UNIT = '县司法局';
 
 
 let browser;
-const pages = {};
-const problems = [];
-let failedStep = null;
-let lastPage = null;
-
-async function open(who, viewport) {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
-  pages[who] = page;
-  return page;
-}
-
-function use(who) {
-  lastPage = pages[who];
-  return lastPage;
-}
-
-function step(name, fn) {
-  it(name, async (t) => {
-    if (failedStep) {
-      t.skip(`前一步“${failedStep}”失败`);
-      return;
-    }
-    try {
-      await fn();
-    } catch (e) {
-      failedStep = name;
-      if (lastPage) {
-        await lastPage.screenshot({ path: path.join(SHOTS, `failed-exports-${name.replace(/[^\p{L}\p{N}]+/gu, '_')}.png`), fullPage: true }).catch(() => {});
-      }
-      throw e;
-    }
-  });
-}
+const { problems, open: openFor, use, step } = story('exports', SHOTS, {});
+const open = (who, viewport) => openFor(browser, who, viewport, { acceptDownloads: true });
 
 /**
  * Clicks `trigger` and returns the download: the browser's suggested name (from

@@ -11,14 +11,14 @@
 // sets the size of the large file (default 1536: on this
 // machine the copying then lasts a few seconds, long enough for a 2-second poll to land in it).
 
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync, ftruncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { BASE, addUser, beijingDay, changePassword, CHROMIUM_ARGS, fazhi, login, submitExpecting } from './support.mjs';
+import { story, BASE, addUser, beijingDay, changePassword, CHROMIUM_ARGS, fazhi, login, submitExpecting } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -33,53 +33,12 @@ const ROUND = { name: `${beijingDay(0).slice(0, 4)}年度申报材料（端到�
 const TITLE = '行政执法全过程记录汇总';
 
 let browser;
-const pages = {};
-const problems = [];
-let failedStep = null;
-let lastPage = null;
 let tmp;
-
-async function open(who, viewport) {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
-  page.on('response', (r) => {
-    const type = r.request().resourceType();
-    if (r.status() >= 400 && ['stylesheet', 'script', 'font', 'image', 'xhr', 'fetch'].includes(type)) {
-      problems.push(`${who}：请求失败 ${r.status()}：${r.url()}`);
-    }
-  });
-  pages[who] = page;
-  return page;
-}
-
-function use(who) {
-  lastPage = pages[who];
-  return lastPage;
-}
+const { problems, open: openFor, use, step } = story('packages', SHOTS, { resources: true });
+const open = (who, viewport) => openFor(browser, who, viewport, { timeout: 20_000, acceptDownloads: true });
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
-}
-
-function step(name, fn) {
-  it(name, async (t) => {
-    if (failedStep) {
-      t.skip(`前一步“${failedStep}”失败`);
-      return;
-    }
-    try {
-      await fn();
-    } catch (e) {
-      failedStep = name;
-      if (lastPage) {
-        await lastPage.screenshot({ path: path.join(SHOTS, `failed-packages-${name.replace(/[^\p{L}\p{N}]+/gu, '_')}.png`), fullPage: true }).catch(() => {});
-        t.diagnostic(`失败时的页面：${lastPage.url()}`);
-      }
-      throw e;
-    }
-  });
 }
 
 /** A PDF header followed by a hole: a large file that costs no disk until uploaded. */

@@ -1,9 +1,11 @@
-// Shared plumbing of the browser tests that drive the work (work.test.mjs,
-// numbers.test.mjs): the CLI next to the running server, dates, login and forms.
+// Shared plumbing of the browser tests: the CLI next to the running server, dates, login
+// and forms, and `story` (people's pages and the steps of a test file).
 // The environment comes from scripts/e2e.sh (see the test files' headers).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { it } from 'node:test';
 
 export const BASE = process.env.FAZHI_E2E_BASE_URL;
 export const BIN = process.env.FAZHI_E2E_BIN;
@@ -97,3 +99,64 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--lang=zh-CN',
 ];
+
+/**
+ * One story of a test file, told by several people each in their own browser context:
+ * `open` makes a person's page (collecting its script errors, and with `watch.console`
+ * its console errors, with `watch.resources` its failed style/script/font/image/fetch
+ * requests, into `problems`); `use` makes a person's page the current one; `step` is a
+ * `node:test` case skipped once an earlier step failed, and screenshots the current page
+ * as `failed-<tag>-<step>.png` under `shots` when it fails.
+ */
+export function story(tag, shots, watch = {}) {
+  const pages = {};
+  const problems = [];
+  let failedStep = null;
+  let lastPage = null;
+  return {
+    problems,
+    async open(browser, who, viewport, { timeout = 30_000, acceptDownloads = false } = {}) {
+      const context = await browser.newContext({ locale: 'zh-CN', viewport, acceptDownloads });
+      const page = await context.newPage();
+      page.setDefaultTimeout(timeout);
+      page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
+      if (watch.console) {
+        page.on('console', (m) => {
+          if (m.type() === 'error') problems.push(`${who}：控制台错误：${m.text()}（${m.location().url || page.url()}）`);
+        });
+      }
+      if (watch.resources) {
+        page.on('response', (r) => {
+          const type = r.request().resourceType();
+          if (r.status() >= 400 && ['stylesheet', 'script', 'font', 'image', 'xhr', 'fetch'].includes(type)) {
+            problems.push(`${who}：请求失败 ${r.status()}：${r.url()}`);
+          }
+        });
+      }
+      pages[who] = page;
+      return page;
+    },
+    use(who) {
+      lastPage = pages[who];
+      return lastPage;
+    },
+    step(name, fn) {
+      it(name, async (t) => {
+        if (failedStep) {
+          t.skip(`前一步“${failedStep}”失败`);
+          return;
+        }
+        try {
+          await fn();
+        } catch (e) {
+          failedStep = name;
+          if (lastPage) {
+            await lastPage.screenshot({ path: path.join(shots, `failed-${tag}-${name.replace(/[^\p{L}\p{N}]+/gu, '_')}.png`), fullPage: true }).catch(() => {});
+            t.diagnostic(`失败时的页面：${lastPage.url()}`);
+          }
+          throw e;
+        }
+      });
+    },
+  };
+}

@@ -113,6 +113,11 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
+/// A share (0–1) as a percentage the way the documents and the 看板 print it: `12.5%`, `0%`.
+pub fn format_percent(share: f64) -> String {
+    format!("{}%", format_number(share * 100.0))
+}
+
 /// `2026年12月1日` (GB/T 9704-2012: Arabic numerals, no leading zeros).
 pub fn chinese_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())

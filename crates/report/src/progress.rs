@@ -9,8 +9,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::ledger::shorten;
 use chrono::NaiveDate;
-use fazhi_document::model::{chinese_date, format_number};
+use fazhi_document::model::{chinese_date, format_number, format_percent};
 use fazhi_document::{BarChart, Block, Document, Table};
 use fazhi_domain::framework::Role;
 use fazhi_domain::measure::Compliance;
@@ -92,22 +93,6 @@ fn non_empty(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn percent(share: f64) -> String {
-    format!("{}%", format_number(share * 100.0))
-}
-
-/// At most `n` characters, `…` when cut.
-fn cut(s: &str, n: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(n).collect();
-        out.push('…');
-        out
-    }
-}
-
 /// One line per paragraph of a unit's text, joined: a report quotes it as one sentence.
 fn flatten(s: &str) -> String {
     s.split(['\n', '\r'])
@@ -119,7 +104,7 @@ fn flatten(s: &str) -> String {
 
 /// `第12项“……”`.
 fn item(t: &TaskFacts) -> String {
-    format!("第{}项“{}”", t.code, cut(&t.text, SHORT_TEXT_CHARS))
+    format!("第{}项“{}”", t.code, shorten(&t.text, SHORT_TEXT_CHARS))
 }
 
 fn heading_title(h: &HeadingLabel) -> String {
@@ -194,7 +179,7 @@ fn overall(blocks: &mut Vec<Block>, subject: &ReportSubject<'_>) {
             String::new()
         },
         s.approved,
-        percent(s.completion()),
+        format_percent(s.completion()),
         s.count_status(TaskStatus::Submitted),
         in_work,
         s.count_status(TaskStatus::Pending),
@@ -228,7 +213,7 @@ fn overall(blocks: &mut Vec<Block>, subject: &ReportSubject<'_>) {
                         format!("{}、{}", h.label().code, heading_title(h.label())),
                         h.tasks.to_string(),
                         h.approved.to_string(),
-                        percent(h.task_share()),
+                        format_percent(h.task_share()),
                         format!("{}/{}", h.indicators_done, h.indicators),
                     ]
                 })
@@ -240,7 +225,7 @@ fn overall(blocks: &mut Vec<Block>, subject: &ReportSubject<'_>) {
             labels: s
                 .heading1
                 .iter()
-                .map(|h| cut(&heading_title(h.label()), 12))
+                .map(|h| shorten(&heading_title(h.label()), 12))
                 .collect(),
             values: s.heading1.iter().map(|h| h.task_share() * 100.0).collect(),
             unit: "%".into(),
@@ -312,7 +297,7 @@ fn ranking(blocks: &mut Vec<Block>, s: &RoundStats) {
                     u.name.clone(),
                     u.tasks.to_string(),
                     u.approved.to_string(),
-                    percent(u.completion()),
+                    format_percent(u.completion()),
                     u.late.to_string(),
                     u.rules_not_met.to_string(),
                     u.open_notices.to_string(),
@@ -509,7 +494,7 @@ fn from_reports(blocks: &mut Vec<Block>, subject: &ReportSubject<'_>) {
                 "{}（{}）：{}",
                 t.unit_name,
                 format_args!("第{}项", t.code),
-                cut(&text, QUOTE_CHARS)
+                shorten(&text, QUOTE_CHARS)
             ));
         }
         if groups.is_empty() {
@@ -560,8 +545,8 @@ mod tests {
 
     #[test]
     fn long_texts_are_cut_and_flattened() {
-        assert_eq!(cut("一二三四五", 3), "一二三…");
-        assert_eq!(cut(" 一二 ", 3), "一二");
+        assert_eq!(shorten("一二三四五", 3), "一二三…");
+        assert_eq!(shorten(" 一二 ", 3), "一二");
         assert_eq!(flatten("甲\n\n 乙 \r\n丙"), "甲；乙；丙");
     }
 }

@@ -378,18 +378,18 @@ impl FromRequestParts<AppState> for NoticeUnit {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let cu = CurrentUser::from_request_parts(parts, state).await?;
-        let notice: fazhi_store::NoticeId = path_id(parts, state).await?;
-        let found = async {
-            let task = state.store.notice_task(notice).await?;
-            if task_role(state, &cu.user, task).await? != ActorRole::ResponsibleUnit {
-                return Err(WebError::Forbidden("只有被督办的单位可以签收督办单".into()));
-            }
-            Ok::<_, WebError>(task)
+        let v = NoticeViewer::from_request_parts(parts, state).await?;
+        if v.role != ActorRole::ResponsibleUnit {
+            return Err(reject(
+                parts,
+                WebError::Forbidden("只有被督办的单位可以签收督办单".into()),
+            ));
         }
-        .await;
-        let task = found.map_err(|e| reject(parts, e))?;
-        Ok(NoticeUnit { cu, notice, task })
+        Ok(NoticeUnit {
+            cu: v.cu,
+            notice: v.notice,
+            task: v.task,
+        })
     }
 }
 
@@ -398,6 +398,8 @@ pub struct NoticeViewer {
     pub cu: CurrentUser,
     pub notice: fazhi_store::NoticeId,
     pub task: TaskId,
+    /// The viewer's role on that task.
+    pub role: ActorRole,
 }
 
 impl FromRequestParts<AppState> for NoticeViewer {
@@ -408,12 +410,17 @@ impl FromRequestParts<AppState> for NoticeViewer {
         let notice: fazhi_store::NoticeId = path_id(parts, state).await?;
         let found = async {
             let task = state.store.notice_task(notice).await?;
-            task_role(state, &cu.user, task).await?;
-            Ok::<_, WebError>(task)
+            let role = task_role(state, &cu.user, task).await?;
+            Ok::<_, WebError>((task, role))
         }
         .await;
-        let task = found.map_err(|e| reject(parts, e))?;
-        Ok(NoticeViewer { cu, notice, task })
+        let (task, role) = found.map_err(|e| reject(parts, e))?;
+        Ok(NoticeViewer {
+            cu,
+            notice,
+            task,
+            role,
+        })
     }
 }
 

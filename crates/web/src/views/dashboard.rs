@@ -9,9 +9,11 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use chrono::NaiveDate;
+use fazhi_document::model::format_percent;
 use fazhi_domain::measure::Compliance;
 use fazhi_domain::stats::{HeadingLabel, LIGHT_ORDER, LightRules, RoundStats, TaskFacts};
 use fazhi_domain::supervision::Light;
+use fazhi_report::ledger::shorten;
 use fazhi_store::{NodeId, Role, StoredFramework, TaskStatus, UnitId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -146,25 +148,6 @@ struct DashboardPage {
     warn_workdays: u32,
 }
 
-fn percent(share: f64) -> String {
-    let p = (share * 1000.0).round() / 10.0;
-    if p.fract() == 0.0 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
-    }
-}
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(n).collect();
-        out.push('…');
-        out
-    }
-}
-
 fn heading_label(h: &HeadingLabel) -> String {
     format!("{}、{}", h.code, h.title)
 }
@@ -271,7 +254,7 @@ pub async fn dashboard(
                 label: heading_label(l),
                 tasks: h.tasks,
                 approved: h.approved,
-                percent: percent(h.task_share()),
+                percent: format_percent(h.task_share()),
                 indicators: h.indicators,
                 indicators_done: h.indicators_done,
                 href,
@@ -287,7 +270,7 @@ pub async fn dashboard(
             name: u.name.clone(),
             tasks: u.tasks,
             approved: u.approved,
-            percent: percent(u.completion()),
+            percent: format_percent(u.completion()),
             permille: (u.completion() * 1000.0).round() as u64,
             on_time: u.on_time,
             late: u.late,
@@ -423,7 +406,7 @@ fn headlines(s: &RoundStats, tasks_href: &dyn Fn(&str) -> String) -> Vec<Headlin
         .unwrap_or(0);
     vec![
         Headline {
-            value: percent(s.completion()),
+            value: format_percent(s.completion()),
             label: "完成率",
             note: format!("已通过 {} / 共 {} 项任务", s.approved, s.tasks),
             href: tasks_href("status=done"),
@@ -471,7 +454,7 @@ fn task_line(t: &TaskFacts, note: String) -> TaskLine {
     TaskLine {
         task_id: t.task_id,
         code: t.code.clone(),
-        text: cut(&t.text, 36),
+        text: shorten(&t.text, 36),
         unit: t.unit_name.clone(),
         lead: t.role == Role::Lead,
         note,
@@ -512,7 +495,7 @@ fn not_met(tasks: &[TaskFacts]) -> Vec<NotMetLine> {
             None => lines.push(NotMetLine {
                 node_id: t.node_id,
                 code: t.code.clone(),
-                text: cut(&t.text, 36),
+                text: shorten(&t.text, 36),
                 units: t.unit_name.clone(),
             }),
         }
