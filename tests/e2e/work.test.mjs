@@ -236,7 +236,9 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     const l = use('liaison');
     await login(l, LIAISON.username, liaisonPassword);
     await changePassword(l, liaisonPassword, LIAISON.newPassword);
-    assert.match(path_(l), /^\/units\/\d+$/, '联络员落在本单位责任清单');
+    assert.equal(path_(l), '/dashboard', '联络员落在本单位的看板');
+    assert.match(await l.locator('main h2').first().innerText(), new RegExp(`工作看板 · ${UNIT}`));
+    assert.match(await l.getByRole('link', { name: '本单位责任清单' }).first().getAttribute('href'), /^\/units\/\d+$/);
   });
 
   step('管理员在“轮次”页开启新一轮创建工作', async () => {
