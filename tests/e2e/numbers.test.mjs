@@ -104,6 +104,7 @@ async function open(who) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
+  page.on('dialog', (d) => d.accept());
   pages[who] = page;
   return page;
 }

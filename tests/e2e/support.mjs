@@ -119,6 +119,8 @@ export function story(tag, shots, watch = {}) {
       const context = await browser.newContext({ locale: 'zh-CN', viewport, acceptDownloads });
       const page = await context.newPage();
       page.setDefaultTimeout(timeout);
+      // Steps that ask first (data-confirm) are answered yes.
+      page.on('dialog', (d) => d.accept());
       page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
       if (watch.console) {
         page.on('console', (m) => {

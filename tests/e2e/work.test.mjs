@@ -94,12 +94,18 @@ const people = {};
 const problems = [];
 let failedStep = null;
 let tmp;
+const dialogs = [];
 
 async function openBrowserFor(who) {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (e) => problems.push(`${who}：页面脚本错误：${e.message}`));
+  // 报送, 撤回, 退回, 通过 … ask first (data-confirm): the clerk says yes, the question is kept.
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.accept();
+  });
   page.on('response', (r) => {
     const type = r.request().resourceType();
     if (r.status() >= 400 && ['stylesheet', 'script', 'font', 'image'].includes(type)) {
@@ -155,6 +161,15 @@ async function events(page) {
 }
 
 /** The 办理 buttons currently offered on a task page. */
+/** With rules still 未达标/未填报 the 报送 form asks the unit to say it knows: tick it. */
+async function confirmOpenRules(page) {
+  const box = page.locator('form.guarded input[name=confirm]');
+  if (await box.count()) {
+    assert.match(await page.locator('ul.checklist').innerText(), /量化要求尚未达标或未填报/);
+    await box.check();
+  }
+}
+
 async function actionLabels(page) {
   const section = page.locator('section', { has: page.locator('h4', { hasText: /^办理$/ }) });
   if ((await section.count()) === 0) return [];
@@ -359,13 +374,25 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     await shot(l, '23-task-report-and-evidence');
   });
 
-  step('联络员报送', async () => {
+  step('联络员报送：先看报送前检查，确认后报送；发现问题撤回，再报送', async () => {
     const l = use('liaison');
+    const checklist = l.locator('ul.checklist');
+    assert.match(await checklist.innerText(), /工作进展：已填报 1 次/);
+    assert.match(await checklist.innerText(), /佐证材料：2 份/);
+    assert.equal(await l.locator('textarea[name=note]').count(), 0, '有佐证材料时不需要“无需材料的说明”');
+    await confirmOpenRules(l);
+    dialogs.length = 0;
     await submitExpecting(l, l.getByRole('button', { name: '报送', exact: true }), /已报送，当前状态：已报送/);
+    assert.match(dialogs.join('\n'), /确定报送吗？报送后审核期间不能修改填报内容/, '报送前先确认');
     assert.equal((await l.locator('main .status').first().innerText()).trim(), '已报送');
-    assert.deepEqual(await actionLabels(l), [], '报送后本单位不能再办理');
+    assert.deepEqual(await actionLabels(l), ['撤回'], '报送后本单位只能在审核前撤回');
     assert.equal(await l.locator(`form[action="/tasks/${taskId}/reports"]`).count(), 0, '报送后不能再填报');
     await shot(l, '24-task-submitted');
+    await submitExpecting(l, l.getByRole('button', { name: '撤回', exact: true }), /已撤回，当前状态：办理中/);
+    assert.match(dialogs.at(-1), /确定撤回报送吗？/);
+    assert.equal(await l.locator(`form[action="/tasks/${taskId}/reports"]`).count(), 1, '撤回后可以继续填报');
+    await confirmOpenRules(l);
+    await submitExpecting(l, l.getByRole('button', { name: '报送', exact: true }), /已报送，当前状态：已报送/);
   });
 
   step('管理员在待办“待审核”中看到并退回，写明理由', async () => {
@@ -415,6 +442,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     await form.locator('input[name=percent]').fill('100');
     await submitExpecting(l, form.getByRole('button', { name: '保存进展' }), /工作进展已保存/);
     assert.equal(await l.locator('h4', { hasText: '工作进展（2）' }).count(), 1);
+    await confirmOpenRules(l);
     await submitExpecting(l, l.getByRole('button', { name: '报送', exact: true }), /已报送，当前状态：已报送/);
     assert.equal((await l.locator('main .status').first().innerText()).trim(), '已报送');
     await shot(l, '28-task-resubmitted');
@@ -429,6 +457,10 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
       await submitExpecting(a, card.getByRole('button', { name: '合格', exact: true }), /审核意见已保存/);
       assert.match(await evidenceCard(a, title).innerText(), new RegExp(`审核：合格（${ADMIN.name}`));
     }
+    assert.match(await a.locator('p.help').innerText(), /通过：审核认可责任单位报送的进展和材料。销号：/, '通过与销号的区别写在按钮下');
+    // A rule still 未达标/未填报: the office approves with the reason recorded.
+    const reason = a.locator('form.guarded textarea[name=note]');
+    if (await reason.count()) await reason.fill('数据以年底统计为准，同意先行通过');
     await submitExpecting(a, a.getByRole('button', { name: '通过', exact: true }), /已通过，当前状态：已通过/);
     assert.equal((await a.locator('main .status').first().innerText()).trim(), '已通过');
     const form = a.locator(`form[action="/tasks/${taskId}/score"]`);
@@ -440,6 +472,8 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     const steps = (await events(a)).map((c) => [c[1], c[2], c[3]]);
     assert.deepEqual(steps, [
       [LIAISON.name, '签收', '待签收 → 办理中'],
+      [LIAISON.name, '报送', '办理中 → 已报送'],
+      [LIAISON.name, '撤回', '已报送 → 办理中'],
       [LIAISON.name, '报送', '办理中 → 已报送'],
       [ADMIN.name, '退回', '已报送 → 退回'],
       [LIAISON.name, '报送', '退回 → 已报送'],
@@ -467,7 +501,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     const rows = (await auditRows(a)).sort((x, y) => x.id - y.id);
     const opened = rows.find((r) => r.action === 'round.open' && r.actor === ADMIN.name);
     assert.ok(opened, `操作日志首页应有本次开启轮次：${JSON.stringify(rows.slice(-5))}`);
-    const wanted = new Set(['round.open', 'task.sign', 'task.submit', 'task.return', 'task.approve', 'task.set_scores', 'report.add', 'evidence.add', 'evidence.review']);
+    const wanted = new Set(['round.open', 'task.sign', 'task.submit', 'task.withdraw', 'task.return', 'task.approve', 'task.set_scores', 'report.add', 'evidence.add', 'evidence.review']);
     storyRows = rows.filter((r) => r.id >= opened.id && wanted.has(r.action));
     const task = `task #${taskId}`;
     const got = storyRows.map((r) => [r.actor, r.action, r.action.startsWith('task.') ? r.entity : r.entity.split(' ')[0]]);
@@ -477,6 +511,8 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
       [LIAISON.name, 'report.add', 'progress_report'],
       [LIAISON.name, 'evidence.add', 'evidence'],
       [LIAISON.name, 'evidence.add', 'evidence'],
+      [LIAISON.name, 'task.submit', task],
+      [LIAISON.name, 'task.withdraw', task],
       [LIAISON.name, 'task.submit', task],
       [ADMIN.name, 'task.return', task],
       [LIAISON.name, 'report.add', 'progress_report'],

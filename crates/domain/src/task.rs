@@ -7,6 +7,7 @@
 //! |---|---|---|---|
 //! | 签收 `Sign` | 待签收 | 办理中 | 本单位, 依法治县办 |
 //! | 报送 `Submit` | 办理中, 退回 | 已报送 | 本单位 |
+//! | 撤回 `Withdraw` | 已报送 | 办理中 | 本单位 |
 //! | 退回 `Return` (理由必填) | 已报送 | 退回 | 依法治县办, 牵头单位 |
 //! | 通过 `Approve` | 已报送 | 已通过 | 依法治县办, 牵头单位 |
 //! | 销号 `Close` | 已通过 | 销号 | 依法治县办 |
@@ -16,10 +17,16 @@
 //! reviewed by the office. Who counts as which [`ActorRole`] for a given task is decided
 //! by the caller (the storage layer has a helper); a unit acting on its own task is
 //! always [`ActorRole::ResponsibleUnit`], so it can never review itself.
+//!
+//! 报送 and 通过 are guarded as well by what the task holds ([`check_guards`]).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub mod guard;
+
+pub use guard::{Assurance, GuardFacts, GuardRefusal, OpenRule, check_guards};
 
 /// Where a task stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -114,6 +121,8 @@ pub enum TaskAction {
     Sign,
     /// 报送
     Submit,
+    /// 撤回: the unit takes back its submission before the reviewer has acted on it.
+    Withdraw,
     /// 退回, with the reason shown to the unit (required, not blank).
     Return { reason: String },
     /// 通过
@@ -130,6 +139,7 @@ pub enum TaskAction {
 pub enum TaskActionKind {
     Sign,
     Submit,
+    Withdraw,
     Return,
     Approve,
     Close,
@@ -137,9 +147,10 @@ pub enum TaskActionKind {
 }
 
 impl TaskActionKind {
-    pub const ALL: [TaskActionKind; 6] = [
+    pub const ALL: [TaskActionKind; 7] = [
         TaskActionKind::Sign,
         TaskActionKind::Submit,
+        TaskActionKind::Withdraw,
         TaskActionKind::Return,
         TaskActionKind::Approve,
         TaskActionKind::Close,
@@ -150,6 +161,7 @@ impl TaskActionKind {
         match self {
             TaskActionKind::Sign => "签收",
             TaskActionKind::Submit => "报送",
+            TaskActionKind::Withdraw => "撤回",
             TaskActionKind::Return => "退回",
             TaskActionKind::Approve => "通过",
             TaskActionKind::Close => "销号",
@@ -162,6 +174,7 @@ impl TaskActionKind {
         match self {
             TaskActionKind::Sign => "sign",
             TaskActionKind::Submit => "submit",
+            TaskActionKind::Withdraw => "withdraw",
             TaskActionKind::Return => "return",
             TaskActionKind::Approve => "approve",
             TaskActionKind::Close => "close",
@@ -181,6 +194,7 @@ impl TaskAction {
         match self {
             TaskAction::Sign => TaskActionKind::Sign,
             TaskAction::Submit => TaskActionKind::Submit,
+            TaskAction::Withdraw => TaskActionKind::Withdraw,
             TaskAction::Return { .. } => TaskActionKind::Return,
             TaskAction::Approve => TaskActionKind::Approve,
             TaskAction::Close => TaskActionKind::Close,
@@ -254,6 +268,7 @@ fn forbidden_message(action: TaskActionKind, role: ActorRole) -> &'static str {
     match action {
         A::Sign => "只有本单位才能签收",
         A::Submit => "只有本单位才能报送",
+        A::Withdraw => "只有本单位才能撤回报送",
         A::Return | A::Approve if role == ActorRole::ResponsibleUnit => {
             "不能审核本单位的任务，须由依法治县办或牵头单位审核"
         }
@@ -268,6 +283,7 @@ fn wrong_status_message(action: TaskActionKind) -> &'static str {
     match action {
         TaskActionKind::Sign => "只有待签收的任务才能签收",
         TaskActionKind::Submit => "只有办理中或被退回的任务才能报送",
+        TaskActionKind::Withdraw => "只有已报送、尚未审核的任务才能撤回",
         TaskActionKind::Return => "只有已报送的任务才能退回",
         TaskActionKind::Approve => "只有已报送的任务才能审核通过",
         TaskActionKind::Close => "只有已通过的任务才能销号",
@@ -289,7 +305,7 @@ pub fn apply(
     let kind = action.kind();
     let allowed = match kind {
         TaskActionKind::Sign => matches!(role, R::ResponsibleUnit | R::Office),
-        TaskActionKind::Submit => role == R::ResponsibleUnit,
+        TaskActionKind::Submit | TaskActionKind::Withdraw => role == R::ResponsibleUnit,
         TaskActionKind::Return | TaskActionKind::Approve => matches!(role, R::Office | R::LeadUnit),
         TaskActionKind::Close | TaskActionKind::Reopen => role == R::Office,
     };
@@ -299,6 +315,7 @@ pub fn apply(
     let to = match (kind, status) {
         (TaskActionKind::Sign, S::Pending) => S::InProgress,
         (TaskActionKind::Submit, S::InProgress | S::Returned) => S::Submitted,
+        (TaskActionKind::Withdraw, S::Submitted) => S::InProgress,
         (TaskActionKind::Return, S::Submitted) => S::Returned,
         (TaskActionKind::Approve, S::Submitted) => S::Approved,
         (TaskActionKind::Close, S::Approved) => S::Closed,
@@ -325,6 +342,7 @@ pub fn allowed_actions(status: TaskStatus, role: ActorRole) -> Vec<TaskActionKin
             let action = match kind {
                 TaskActionKind::Sign => TaskAction::Sign,
                 TaskActionKind::Submit => TaskAction::Submit,
+                TaskActionKind::Withdraw => TaskAction::Withdraw,
                 TaskActionKind::Return => TaskAction::Return {
                     reason: "理由".into(),
                 },
@@ -444,6 +462,7 @@ mod tests {
         (S::Pending, K::Sign, R::Office, S::InProgress),
         (S::InProgress, K::Submit, R::ResponsibleUnit, S::Submitted),
         (S::Returned, K::Submit, R::ResponsibleUnit, S::Submitted),
+        (S::Submitted, K::Withdraw, R::ResponsibleUnit, S::InProgress),
         (S::Submitted, K::Return, R::Office, S::Returned),
         (S::Submitted, K::Return, R::LeadUnit, S::Returned),
         (S::Submitted, K::Approve, R::Office, S::Approved),
@@ -459,6 +478,7 @@ mod tests {
         match kind {
             K::Sign => TaskAction::Sign,
             K::Submit => TaskAction::Submit,
+            K::Withdraw => TaskAction::Withdraw,
             K::Return => TaskAction::Return {
                 reason: reason.into(),
             },
@@ -561,7 +581,11 @@ mod tests {
             allowed_actions(S::Submitted, R::LeadUnit),
             [K::Return, K::Approve]
         );
-        assert!(allowed_actions(S::Submitted, R::ResponsibleUnit).is_empty());
+        assert_eq!(
+            allowed_actions(S::Submitted, R::ResponsibleUnit),
+            [K::Withdraw]
+        );
+        assert!(allowed_actions(S::Approved, R::ResponsibleUnit).is_empty());
         assert_eq!(
             allowed_actions(S::Approved, R::Office),
             [K::Close, K::Reopen]
@@ -621,6 +645,7 @@ mod tests {
         prop_oneof![
             Just(TaskAction::Sign),
             Just(TaskAction::Submit),
+            Just(TaskAction::Withdraw),
             "[ a退回理由]{0,4}".prop_map(|reason| TaskAction::Return { reason }),
             Just(TaskAction::Approve),
             Just(TaskAction::Close),

@@ -24,6 +24,7 @@ use fazhi_domain::stats::LightRules;
 use fazhi_report::{
     LedgerParams, ReportFormat, ReportOptions, ReportParams, export_ledger, export_report,
 };
+use fazhi_store::test_support::PastGuards;
 use fazhi_store::{
     Actor, ActorRole, NewReport, NewRound, RoundId, Store, TaskAction, TaskFilter, TaskStatus,
 };
@@ -105,7 +106,12 @@ async fn site(dir: &std::path::Path, scale: usize) -> (Store, RoundId) {
         let step = |a: TaskAction, r: ActorRole| {
             let store = &store;
             let office = &office;
-            async move { store.transition(t.id, &a, r, office, today).await.unwrap() }
+            async move {
+                store
+                    .transition_ready(t.id, &a, r, office, today)
+                    .await
+                    .unwrap()
+            }
         };
         step(TaskAction::Sign, ActorRole::ResponsibleUnit).await;
         store

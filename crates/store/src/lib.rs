@@ -77,6 +77,8 @@ pub mod schedule;
 pub mod sessions;
 pub mod supervision;
 pub mod tasks;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod text;
 pub mod types;
 pub mod units;

@@ -15,12 +15,13 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use fazhi_domain::framework::Role;
 use fazhi_domain::task::{
-    ActorRole, Score, TaskAction, TaskActionKind, TaskStatus, apply, submitted_late,
+    ActorRole, Assurance, GuardFacts, Score, TaskAction, TaskActionKind, TaskStatus, apply,
+    check_guards, submitted_late,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -439,6 +440,9 @@ impl Store {
     /// task (see [`Store::task_role`]); the system actor may act in any role.
     /// A 报送 when `today` (the caller's date in the county's zone, see
     /// [`fazhi_domain::clock::Clock`]) is after the due date marks the task `was_late`.
+    ///
+    /// A step without an [`Assurance`]: 报送 and 通过 pass their guards only when the task
+    /// needs nothing stated (see [`Store::transition_with`]).
     pub async fn transition(
         &self,
         id: TaskId,
@@ -447,9 +451,72 @@ impl Store {
         actor: &Actor,
         today: NaiveDate,
     ) -> StoreResult<TaskStatus> {
+        self.transition_with(id, action, &Assurance::default(), role, actor, today)
+            .await
+    }
+
+    /// What the guards of 报送 and 通过 see on a task: its progress reports, evidence and
+    /// rules 未达标/未填报 (judged as the task page judges them).
+    pub async fn guard_facts(&self, id: TaskId) -> StoreResult<GuardFacts> {
+        let conn = self.connection();
+        let progress_reports = progress_report::Entity::find()
+            .filter(progress_report::Column::TaskId.eq(id.0))
+            .count(conn)
+            .await?;
+        let evidence = evidence::Entity::find()
+            .filter(evidence::Column::TaskId.eq(id.0))
+            .filter(evidence::Column::Deleted.eq(false))
+            .count(conn)
+            .await?;
+        let calendar = self.calendar().await?;
+        let judged = self.task_measures(id).await?.judge(&calendar);
+        let open_rules = GuardFacts::open_rules_of(
+            judged
+                .into_iter()
+                .map(|(rule, j)| (rule.rule.describe(), j.verdict)),
+        );
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Ok(GuardFacts {
+            progress_reports: count(progress_reports),
+            evidence: count(evidence),
+            open_rules,
+        })
+    }
+
+    /// [`Store::transition`] with what the person acting has stated: on 报送 without
+    /// evidence the reason none is needed, on 报送 with open rules the confirmation, on
+    /// 通过 with open rules the reason (kept as the step's note, in the audit entry with
+    /// the open rules). Refused by the guards ([`fazhi_domain::task::check_guards`]) as
+    /// [`StoreError::Invalid`] with the message saying what is missing.
+    pub async fn transition_with(
+        &self,
+        id: TaskId,
+        action: &TaskAction,
+        assurance: &Assurance,
+        role: ActorRole,
+        actor: &Actor,
+        today: NaiveDate,
+    ) -> StoreResult<TaskStatus> {
         let reason = match action.reason() {
             Some(reason) => Some(clean_text(reason, "退回理由", MAX_REASON_CHARS, false)?),
             None => None,
+        };
+        // The guards read what the task holds before the write transaction (SQLite runs
+        // one writer at a time); material can change only while the unit works on the
+        // task, and the status is checked again inside the transaction.
+        let guarded = matches!(
+            action.kind(),
+            TaskActionKind::Submit | TaskActionKind::Approve
+        );
+        let (facts, stated) = if guarded {
+            let facts = self.guard_facts(id).await?;
+            let stated = Assurance {
+                note: clean_text(&assurance.note, "说明", MAX_REASON_CHARS, false)?,
+                confirmed: assurance.confirmed,
+            };
+            (Some(facts), stated)
+        } else {
+            (None, Assurance::default())
         };
         let tx = self.begin().await?;
         let conn = tx.connection();
@@ -470,6 +537,12 @@ impl Store {
         }
         let from: TaskStatus = enum_from_str(&t.status)?;
         let to = apply(from, action, role).map_err(|e| StoreError::invalid(e.to_string()))?;
+        let note = match &facts {
+            Some(facts) => check_guards(action.kind(), facts, &stated)
+                .map_err(|e| StoreError::invalid(e.to_string()))?,
+            None => None,
+        };
+        let note = reason.clone().or(note);
         let late = action.kind() == TaskActionKind::Submit && submitted_late(today, t.due_on);
         let at = now();
         let updated = task::Entity::update_many()
@@ -491,12 +564,16 @@ impl Store {
             action: Set(action.kind().as_str().to_string()),
             from_status: Set(from.as_str().to_string()),
             to_status: Set(to.as_str().to_string()),
-            note: Set(reason.clone()),
+            note: Set(note.clone()),
             ..Default::default()
         }
         .insert(conn)
         .await?;
         let before = TaskSnapshot::of(&t)?;
+        let open_rules: Vec<String> = facts
+            .iter()
+            .flat_map(|f| f.open_rules.iter().map(|r| r.label()))
+            .collect();
         let after = TaskSnapshot::of(&find_task(conn, id).await?)?;
         append_audit(
             &tx,
@@ -507,7 +584,12 @@ impl Store {
                 Some(id.to_string()),
             )
             .before(&before)
-            .after(serde_json::json!({ "task": after, "role": role, "note": reason })),
+            .after(serde_json::json!({
+                "task": after,
+                "role": role,
+                "note": note,
+                "open_rules": open_rules,
+            })),
         )
         .await?;
         tx.commit().await?;

@@ -3,6 +3,7 @@
 //! is in the audit log.
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
+use fazhi_store::test_support::PastGuards;
 use fazhi_store::{Actor, ActorRole, AuditFilter, NewRound, Store, TaskAction, TaskFilter};
 
 use crate::audit::tempfile_dir;
@@ -44,7 +45,7 @@ async fn prepare(dir: &std::path::Path) {
         (TaskAction::Approve, ActorRole::Office),
     ] {
         store
-            .transition(task, &action, role, &office, today)
+            .transition_ready(task, &action, role, &office, today)
             .await
             .unwrap();
     }

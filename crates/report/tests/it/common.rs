@@ -1,6 +1,7 @@
 //! A store with the county library and a round in progress, and the tools to look at a
 //! generated file (calamine, LibreOffice).
 
+use fazhi_store::test_support::PastGuards;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -66,7 +67,7 @@ pub async fn task_of(s: &Store, round: RoundId, code: &str, unit: &str) -> TaskS
 }
 
 async fn step(s: &Store, t: &TaskSummary, action: TaskAction, role: ActorRole) {
-    s.transition(t.id, &action, role, &office(), today())
+    s.transition_ready(t.id, &action, role, &office(), today())
         .await
         .unwrap();
 }

@@ -7,6 +7,7 @@ mod common;
 mod assignments;
 mod audit;
 mod framework;
+mod guards;
 mod jobs;
 mod measures;
 mod round_facts;

@@ -6,6 +6,7 @@ use fazhi_domain::measure::{Compliance, Measurement};
 use fazhi_domain::stats::LightRules;
 use fazhi_domain::supervision::{Light, NoticeLevel};
 use fazhi_domain::task::TaskStatus;
+use fazhi_store::test_support::PastGuards;
 use fazhi_store::{
     ActorRole, NewEvidence, NewReport, NewRound, RoundId, Store, TaskAction, TaskFilter,
     TaskSummary, Verdict,
@@ -51,7 +52,7 @@ async fn task(s: &Store, round: RoundId, code: &str, unit: &str) -> TaskSummary 
 }
 
 async fn step(s: &Store, t: &TaskSummary, action: TaskAction, role: ActorRole) {
-    s.transition(t.id, &action, role, &admin(), today())
+    s.transition_ready(t.id, &action, role, &admin(), today())
         .await
         .unwrap();
 }

@@ -5,6 +5,7 @@ use chrono::{Days, NaiveDate};
 use fazhi_domain::UnitKind;
 use fazhi_domain::framework::Role;
 use fazhi_store::evidence::check_url;
+use fazhi_store::test_support::PastGuards;
 use fazhi_store::{
     Actor, ActorRole, AuditFilter, EvidenceContent, EvidenceKind, NewEvidence, NewReport, NewRound,
     OpenRoundSummary, RoundId, Score, Store, StoreError, TaskAction, TaskFilter, TaskStatus,
@@ -428,7 +429,7 @@ async fn the_round_in_progress_follows_the_division(db: Db) {
 
     // A unit removed from an indicator: its started task stays, with its work, listed.
     let started = task_of(s, round, "4", "县司法局").await;
-    s.transition(
+    s.transition_ready(
         started.id,
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
@@ -483,7 +484,7 @@ async fn copy_from_carries_due_dates(db: Db) {
             .unwrap(),
         2
     );
-    s.transition(
+    s.transition_ready(
         a.id,
         &TaskAction::Sign,
         ActorRole::Office,
@@ -515,7 +516,7 @@ async fn copy_from_carries_due_dates(db: Db) {
     // The earlier round stays readable, but only readable.
     assert_eq!(status(s, &a).await, TaskStatus::InProgress);
     let err = s
-        .transition(
+        .transition_ready(
             a.id,
             &TaskAction::Submit,
             ActorRole::ResponsibleUnit,
@@ -621,7 +622,7 @@ async fn full_lifecycle_is_recorded(db: Db) {
     ];
     for (action, role, who, want) in &steps {
         let got = s
-            .transition(t.id, action, *role, &who.actor(), today())
+            .transition_ready(t.id, action, *role, &who.actor(), today())
             .await
             .unwrap();
         assert_eq!(got, *want, "{action:?}");
@@ -657,7 +658,7 @@ async fn full_lifecycle_is_recorded(db: Db) {
                 "submit",
                 TaskStatus::InProgress,
                 TaskStatus::Submitted,
-                None,
+                Some("（测试）说明"),
                 "sifa的姓名"
             ),
             (
@@ -671,7 +672,7 @@ async fn full_lifecycle_is_recorded(db: Db) {
                 "submit",
                 TaskStatus::Returned,
                 TaskStatus::Submitted,
-                None,
+                Some("（测试）说明"),
                 "sifa的姓名"
             ),
             (
@@ -695,7 +696,7 @@ async fn full_lifecycle_is_recorded(db: Db) {
     assert_eq!(detail.summary.last_event_at, Some(detail.events[5].at));
 
     // Reopening is the office's.
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Reopen,
         ActorRole::Office,
@@ -733,7 +734,8 @@ async fn full_lifecycle_is_recorded(db: Db) {
     assert_eq!(ret["task"]["status"], "returned");
     assert_eq!(
         s.audit_count(&AuditFilter::default()).await.unwrap(),
-        audit_before + 7
+        audit_before + 8,
+        "seven steps and the progress report 报送 needs"
     );
     assert_eq!(s.verify_audit().await.unwrap().map(|_| ()), Ok(()));
 }
@@ -823,7 +825,7 @@ async fn refused_transitions_change_nothing(db: Db) {
     ];
     for (action, role, actor, fragment) in refusals {
         let err = s
-            .transition(t.id, &action, role, &actor, today())
+            .transition_ready(t.id, &action, role, &actor, today())
             .await
             .unwrap_err();
         invalid_containing(err, fragment);
@@ -831,7 +833,7 @@ async fn refused_transitions_change_nothing(db: Db) {
     }
 
     // A blank reason is refused as well, on a submitted task.
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
@@ -840,7 +842,7 @@ async fn refused_transitions_change_nothing(db: Db) {
     )
     .await
     .unwrap();
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
@@ -851,7 +853,7 @@ async fn refused_transitions_change_nothing(db: Db) {
     .unwrap();
     let before = snapshot(s).await;
     let err = s
-        .transition(
+        .transition_ready(
             t.id,
             &TaskAction::Return {
                 reason: " \n ".into(),
@@ -865,7 +867,7 @@ async fn refused_transitions_change_nothing(db: Db) {
     invalid_containing(err, "退回时须填写退回理由");
     assert_eq!(snapshot(s).await, before);
     let err = s
-        .transition(
+        .transition_ready(
             fazhi_store::TaskId(999_999),
             &TaskAction::Sign,
             ActorRole::Office,
@@ -918,7 +920,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
 
     for t in [&co_task, &lead_task] {
         let who = if t.id == co_task.id { &co } else { &lead };
-        s.transition(
+        s.transition_ready(
             t.id,
             &TaskAction::Sign,
             ActorRole::ResponsibleUnit,
@@ -927,7 +929,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
         )
         .await
         .unwrap();
-        s.transition(
+        s.transition_ready(
             t.id,
             &TaskAction::Submit,
             ActorRole::ResponsibleUnit,
@@ -938,7 +940,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
         .unwrap();
     }
     let returned = s
-        .transition(
+        .transition_ready(
             co_task.id,
             &TaskAction::Return {
                 reason: "请补充执法检查记录".into(),
@@ -952,7 +954,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
     assert_eq!(returned, TaskStatus::Returned);
     // The lead unit cannot review its own task, in either role.
     let err = s
-        .transition(
+        .transition_ready(
             lead_task.id,
             &TaskAction::Approve,
             ActorRole::LeadUnit,
@@ -963,7 +965,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
         .unwrap_err();
     invalid_containing(err, "身份是“本单位”");
     let err = s
-        .transition(
+        .transition_ready(
             lead_task.id,
             &TaskAction::Approve,
             ActorRole::ResponsibleUnit,
@@ -975,7 +977,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
     invalid_containing(err, "不能审核本单位的任务");
     // Nor can the co unit review the lead's, nor close what the lead approved.
     let err = s
-        .transition(
+        .transition_ready(
             lead_task.id,
             &TaskAction::Approve,
             ActorRole::LeadUnit,
@@ -985,7 +987,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
         .await
         .unwrap_err();
     invalid_containing(err, "身份是“查看人员”");
-    s.transition(
+    s.transition_ready(
         co_task.id,
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
@@ -994,7 +996,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
     )
     .await
     .unwrap();
-    s.transition(
+    s.transition_ready(
         co_task.id,
         &TaskAction::Approve,
         ActorRole::LeadUnit,
@@ -1004,7 +1006,7 @@ async fn lead_unit_reviews_co_units(db: Db) {
     .await
     .unwrap();
     let err = s
-        .transition(
+        .transition_ready(
             co_task.id,
             &TaskAction::Close,
             ActorRole::LeadUnit,
@@ -1035,7 +1037,7 @@ async fn reports_are_append_only(db: Db) {
         .await
         .unwrap_err();
     invalid_containing(err, "请先签收");
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
@@ -1089,7 +1091,7 @@ async fn reports_are_append_only(db: Db) {
     assert_eq!(s.task(t.id).await.unwrap().summary.report_count, 2);
 
     // Frozen while under review.
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
@@ -1298,7 +1300,7 @@ async fn working_task(s: &Store) -> (TaskSummary, User) {
     let round = open(s).await.round_id;
     let unit = liaison(s, "sifa", "县司法局").await;
     let t = task_of(s, round, "4", "县司法局").await;
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Sign,
         ActorRole::ResponsibleUnit,
@@ -1453,7 +1455,7 @@ async fn evidence_versions_are_kept(db: Db) {
     invalid_containing(err, "已删除");
 
     // Frozen under review.
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
@@ -1622,7 +1624,7 @@ async fn link_evidence_gets_new_versions(db: Db) {
     );
 
     // Frozen while under review, open again once returned.
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
@@ -1636,7 +1638,7 @@ async fn link_evidence_gets_new_versions(db: Db) {
         .await
         .unwrap_err();
     invalid_containing(err, "任务已报送");
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Return {
             reason: "链接已失效".into(),
@@ -1770,7 +1772,7 @@ async fn evidence_review_verdicts(db: Db) {
     );
     assert_eq!(e.current_review().unwrap().note, None);
     // Reviews go on while the task is under review; not on deleted items.
-    s.transition(
+    s.transition_ready(
         t.id,
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
@@ -1916,7 +1918,7 @@ async fn inbox_lists_what_to_do(db: Db) {
 
     // The co unit hands in on indicator 15; 县司法局 leads it and sees it to review.
     for action in [TaskAction::Sign, TaskAction::Submit] {
-        s.transition(
+        s.transition_ready(
             t15co.id,
             &action,
             ActorRole::ResponsibleUnit,
@@ -1928,7 +1930,7 @@ async fn inbox_lists_what_to_do(db: Db) {
     }
     // 县司法局 hands in task 4: no longer due soon, and the office reviews it.
     for action in [TaskAction::Sign, TaskAction::Submit] {
-        s.transition(
+        s.transition_ready(
             t4.id,
             &action,
             ActorRole::ResponsibleUnit,
@@ -1957,7 +1959,7 @@ async fn inbox_lists_what_to_do(db: Db) {
     assert_eq!(inbox_today(s, &observer).await.total(), 0);
 
     // Returned work comes back to the unit's list.
-    s.transition(
+    s.transition_ready(
         t15co.id,
         &TaskAction::Return {
             reason: "补充台账".into(),
@@ -1997,7 +1999,7 @@ async fn late_submission_is_marked(db: Db) {
     s.set_due(&[no_due.id], None, &admin()).await.unwrap();
     for t in [&late, &on_time, &no_due] {
         for action in [TaskAction::Sign, TaskAction::Submit] {
-            s.transition(
+            s.transition_ready(
                 t.id,
                 &action,
                 ActorRole::ResponsibleUnit,
@@ -2013,7 +2015,7 @@ async fn late_submission_is_marked(db: Db) {
     assert!(!was_late(on_time.clone()).await);
     assert!(!was_late(no_due).await);
     // Once late, always late: a return and an on-time resubmission keep the mark.
-    s.transition(
+    s.transition_ready(
         late.id,
         &TaskAction::Return {
             reason: "补充".into(),
@@ -2027,7 +2029,7 @@ async fn late_submission_is_marked(db: Db) {
     s.set_due(&[late.id], Some(today()), &admin())
         .await
         .unwrap();
-    s.transition(
+    s.transition_ready(
         late.id,
         &TaskAction::Submit,
         ActorRole::ResponsibleUnit,
@@ -2063,7 +2065,7 @@ async fn lateness_uses_the_beijing_date(db: Db) {
     assert_eq!(evening, date(2026, 3, 10));
     for (t, day) in [(&late, after_midnight), (&on_time, evening)] {
         for action in [TaskAction::Sign, TaskAction::Submit] {
-            s.transition(
+            s.transition_ready(
                 t.id,
                 &action,
                 ActorRole::ResponsibleUnit,
@@ -2098,7 +2100,7 @@ async fn no_report_lands_after_submit(db: Db) {
     assert_eq!(tasks.len(), 15);
     let system = Actor::system();
     for t in &tasks {
-        s.transition(
+        s.transition_ready(
             t.id,
             &TaskAction::Sign,
             ActorRole::ResponsibleUnit,
@@ -2107,6 +2109,14 @@ async fn no_report_lands_after_submit(db: Db) {
         )
         .await
         .unwrap();
+        // 报送 needs a report: one stands before the race.
+        let first = NewReport {
+            progress: "签收后首次填报".into(),
+            problems: String::new(),
+            next_steps: String::new(),
+            percent: 10,
+        };
+        s.add_report(t.id, first, &system).await.unwrap();
     }
     let mut handles = Vec::new();
     for t in &tasks {
@@ -2115,7 +2125,7 @@ async fn no_report_lands_after_submit(db: Db) {
             handles.push(tokio::spawn(async move {
                 if n == 2 {
                     let to = s
-                        .transition(
+                        .transition_ready(
                             id,
                             &TaskAction::Submit,
                             ActorRole::ResponsibleUnit,
@@ -2174,5 +2184,9 @@ async fn no_report_lands_after_submit(db: Db) {
         }
         stored += detail.reports.len();
     }
-    assert_eq!(stored, accepted, "every accepted report is stored");
+    assert_eq!(
+        stored,
+        accepted + tasks.len(),
+        "every accepted report is stored, and the one before the race"
+    );
 }

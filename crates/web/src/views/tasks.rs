@@ -1,5 +1,6 @@
 //! Tasks: the list with its filters, one task's page, its lifecycle actions (签收, 报送,
-//! 退回, 通过, 销号), progress reports, scores and due dates.
+//! 撤回, 退回, 通过, 销号, 重新办理) with the guards of 报送 and 通过 shown before the
+//! buttons, progress reports, scores and due dates.
 
 use crate::AppState;
 use crate::access::{Admin, ScoreKind, TaskScorer, TaskUnit, TaskViewer};
@@ -11,7 +12,9 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use fazhi_domain::task::{ActorRole, TaskAction, TaskActionKind, TaskStatus, allowed_actions};
+use fazhi_domain::task::{
+    ActorRole, Assurance, GuardFacts, TaskAction, TaskActionKind, TaskStatus, allowed_actions,
+};
 use fazhi_store::tasks::{TaskDetail, TaskFilter, TaskSummary};
 use fazhi_store::{NewReport, NodeId, RoundInfo, Score, TaskId, UnitId, UnitSummary, UserRole};
 use serde::Deserialize;
@@ -188,6 +191,39 @@ pub struct ActionButton {
     pub kind: &'static str,
     pub label: &'static str,
     pub needs_reason: bool,
+    /// Asked in the browser before the step is sent (empty: sent at once).
+    pub confirm: &'static str,
+}
+
+impl ActionButton {
+    fn of(kind: TaskActionKind) -> ActionButton {
+        let confirm = match kind {
+            TaskActionKind::Sign => "",
+            TaskActionKind::Submit => {
+                "确定报送吗？报送后审核期间不能修改填报内容（审核前可以撤回）。"
+            }
+            TaskActionKind::Withdraw => "确定撤回报送吗？撤回后可以继续修改，改好后需要重新报送。",
+            TaskActionKind::Return => "确定退回吗？退回理由会显示给责任单位。",
+            TaskActionKind::Approve => "确定审核通过吗？",
+            TaskActionKind::Close => {
+                "确定销号吗？销号表示该项任务已经办结、不再跟踪；如需继续办理，可以“重新办理”。"
+            }
+            TaskActionKind::Reopen => "确定重新办理吗？任务将回到“办理中”，责任单位需要重新报送。",
+        };
+        ActionButton {
+            kind: kind.as_str(),
+            label: kind.label(),
+            needs_reason: kind == TaskActionKind::Return,
+            confirm,
+        }
+    }
+}
+
+/// What the 报送 and 通过 forms show before their buttons (see
+/// [`fazhi_domain::task::check_guards`]).
+pub struct GuardView {
+    pub facts: GuardFacts,
+    pub open_rules: Vec<String>,
 }
 
 #[derive(Template)]
@@ -206,6 +242,8 @@ struct TaskPage {
     is_unit: bool,
     max_upload_mb: u64,
     sup: super::measures::TaskSupervision,
+    /// Shown when 报送 or 通过 is among the actions.
+    guard: Option<GuardView>,
 }
 
 pub async fn task(
@@ -218,17 +256,23 @@ pub async fn task(
         .active_round()
         .await?
         .is_some_and(|r| r.id == d.summary.round_id);
-    let actions = if active {
+    let actions: Vec<ActionButton> = if active {
         allowed_actions(d.summary.status, role)
             .into_iter()
-            .map(|k| ActionButton {
-                kind: k.as_str(),
-                label: k.label(),
-                needs_reason: k == TaskActionKind::Return,
-            })
+            .map(ActionButton::of)
             .collect()
     } else {
         Vec::new()
+    };
+    let guarded = actions
+        .iter()
+        .any(|a| a.kind == "submit" || a.kind == "approve");
+    let guard = if guarded {
+        let facts = state.store.guard_facts(id).await?;
+        let open_rules = facts.open_rules.iter().map(|r| r.label()).collect();
+        Some(GuardView { facts, open_rules })
+    } else {
+        None
     };
     let can_edit = active && role == ActorRole::ResponsibleUnit && d.summary.status.is_editable();
     let can_review = matches!(role, ActorRole::Office | ActorRole::LeadUnit);
@@ -247,6 +291,7 @@ pub async fn task(
         is_unit: role == ActorRole::ResponsibleUnit,
         max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
         sup: super::measures::task_supervision(&state, &d.summary).await?,
+        guard,
         d,
     })
 }
@@ -255,6 +300,10 @@ pub async fn task(
 pub struct ActionForm {
     action: String,
     reason: Option<String>,
+    /// 无需材料的说明 (报送) or the reason to approve despite open rules (通过).
+    note: Option<String>,
+    /// 已知晓，仍要报送: a checkbox, present when ticked.
+    confirm: Option<String>,
 }
 
 pub async fn action(
@@ -265,6 +314,7 @@ pub async fn action(
     let action = match f.action.as_str() {
         "sign" => TaskAction::Sign,
         "submit" => TaskAction::Submit,
+        "withdraw" => TaskAction::Withdraw,
         "return" => TaskAction::Return {
             reason: f.reason.unwrap_or_default(),
         },
@@ -274,9 +324,20 @@ pub async fn action(
         other => return Err(WebError::BadRequest(format!("不认识的操作“{other}”"))),
     };
     let label = action.label();
+    let assurance = Assurance {
+        note: f.note.unwrap_or_default(),
+        confirmed: f.confirm.is_some_and(|c| !c.is_empty()),
+    };
     let status = state
         .store
-        .transition(id, &action, role, &cu.user.actor(), state.today())
+        .transition_with(
+            id,
+            &action,
+            &assurance,
+            role,
+            &cu.user.actor(),
+            state.today(),
+        )
         .await?;
     flash(
         &state,

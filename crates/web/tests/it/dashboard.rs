@@ -2,6 +2,7 @@
 //! 工作进展报告 for the same round and date; each chart's data links to the filtered list
 //! behind it; a liaison sees its own unit only.
 
+use fazhi_store::test_support::PastGuards;
 use std::io::Cursor;
 
 use axum::http::StatusCode;
@@ -53,7 +54,7 @@ async fn step(app: &App, task: TaskId, steps: &[(TaskAction, ActorRole)]) {
     let today = Clock::default().today();
     for (a, r) in steps {
         app.store
-            .transition(task, a, *r, &fazhi_store::Actor::system(), today)
+            .transition_ready(task, a, *r, &fazhi_store::Actor::system(), today)
             .await
             .unwrap();
     }

@@ -1,6 +1,7 @@
 //! The round view (facts + statistics) is computed once per store generation and date:
 //! the same value while nobody writes, a fresh one after a write.
 
+use fazhi_store::test_support::PastGuards;
 use std::sync::Arc;
 
 use fazhi_domain::clock::Clock;
@@ -53,7 +54,7 @@ async fn round_view_is_cached_until_a_write() {
         (TaskAction::Approve, ActorRole::Office),
     ] {
         app.store
-            .transition(task, &a, r, &office, today)
+            .transition_ready(task, &a, r, &office, today)
             .await
             .unwrap();
     }

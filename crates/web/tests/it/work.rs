@@ -125,8 +125,13 @@ async fn a_task_from_round_to_approval() {
         dl.content_type, "application/octet-stream",
         "downloads never render as pages"
     );
-    sifa.post(&format!("{t}/action"), &[("action", "submit")])
+    let r = sifa
+        .post(
+            &format!("{t}/action"),
+            &[("action", "submit"), ("confirm", "1")],
+        )
         .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
 
     // Another unit sees nothing of it.
     let mut other = app.login("caizheng").await;
@@ -175,8 +180,13 @@ async fn a_task_from_round_to_approval() {
         "the unit's own score is prefilled: {}",
         page.text
     );
-    sifa.post(&format!("{t}/action"), &[("action", "submit")])
+    let r = sifa
+        .post(
+            &format!("{t}/action"),
+            &[("action", "submit"), ("confirm", "1")],
+        )
         .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     let page = sifa.get(&t).await;
     assert!(!page.text.contains("退回理由："), "only while 退回");
     let page = admin.get(&t).await;
@@ -193,6 +203,19 @@ async fn a_task_from_round_to_approval() {
         .await;
     let r = admin
         .post(&format!("{t}/action"), &[("action", "approve")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "item 25's rules are not reported"
+    );
+    assert!(r.text.contains("请填写通过理由"), "{}", r.text);
+    admin.get(&t).await;
+    let r = admin
+        .post(
+            &format!("{t}/action"),
+            &[("action", "approve"), ("note", "台账已核，数据年底统计")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = admin
@@ -242,6 +265,126 @@ async fn a_task_from_round_to_approval() {
         assert!(page.text.contains(step), "event {step} recorded");
     }
     assert!(app.store.verify_audit().await.unwrap().is_ok());
+}
+
+/// 报送 shows what the task holds and what is missing before its button, refuses an empty
+/// submission with the message, keeps the stated reason; 撤回 works once, before review;
+/// the office is told what 通过 and 销号 mean.
+#[tokio::test]
+async fn submit_is_guarded_and_can_be_withdrawn() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    admin.open_round("2027", 2027).await;
+    let mut sifa = app.login("sifa").await;
+    let id = sifa.task_id("25").await;
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    let page = sifa.get(&t).await;
+    assert!(
+        page.text.contains("aria-label=\"报送前检查\""),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("工作进展：尚未填报，请先在下方“工作进展”中填写")
+    );
+    assert!(page.text.contains("佐证材料：尚未上传"));
+    assert!(page.text.contains("量化要求尚未达标或未填报："));
+    assert!(
+        page.text
+            .contains("disabled title=\"请先填写工作进展\">报送</button>")
+    );
+    assert!(page.text.contains("无需材料的说明<textarea name=\"note\""));
+    assert!(page.text.contains("data-confirm=\"确定报送吗？"));
+
+    let r = sifa
+        .post(&format!("{t}/action"), &[("action", "submit")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("报送前请先填写工作进展"), "{}", r.text);
+    sifa.get(&t).await;
+    let r = sifa
+        .post(
+            &format!("{t}/reports"),
+            &[
+                ("progress", "本年度审核规范性文件12件"),
+                ("problems", ""),
+                ("next_steps", ""),
+                ("percent", "90"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("工作进展：已填报 1 次"));
+    assert!(page.text.contains("name=\"confirm\" value=\"1\" required"));
+    let r = sifa
+        .post(&format!("{t}/action"), &[("action", "submit")])
+        .await;
+    assert!(r.text.contains("报送前请上传佐证材料"), "{}", r.text);
+    sifa.get(&t).await;
+    let r = sifa
+        .post(
+            &format!("{t}/action"),
+            &[("action", "submit"), ("note", "审核台账由市司法局统一汇总")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("已知晓，仍要报送"), "{}", r.text);
+    sifa.get(&t).await;
+    let r = sifa
+        .post(
+            &format!("{t}/action"),
+            &[
+                ("action", "submit"),
+                ("note", "审核台账由市司法局统一汇总"),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = sifa.get(&t).await;
+    assert!(page.text.contains("审核前发现问题可以撤回"));
+    assert!(page.text.contains("value=\"withdraw\""));
+
+    // The office sees the reason in the record, the rules to explain, and what 通过/销号 mean.
+    let page = admin.get(&t).await;
+    assert!(
+        page.text.contains("<td>审核台账由市司法局统一汇总</td>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("通过理由（仍要通过时必填，记入办理记录）")
+    );
+    assert!(
+        page.text
+            .contains("销号：依法治县办确认该项任务已经办结、不再跟踪")
+    );
+
+    let r = sifa
+        .post(&format!("{t}/action"), &[("action", "withdraw")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = sifa.get(&t).await;
+    assert!(
+        page.text.contains("已撤回，当前状态：办理中"),
+        "{}",
+        page.text
+    );
+    let r = sifa
+        .post(&format!("{t}/action"), &[("action", "withdraw")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("只有已报送、尚未审核的任务才能撤回"));
+    let detail = app.store.task(fazhi_store::TaskId(id)).await.unwrap();
+    let steps: Vec<&str> = detail.events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(steps, ["sign", "submit", "withdraw"]);
 }
 
 #[tokio::test]
@@ -481,8 +624,26 @@ async fn link_evidence_is_replaced_by_a_new_link() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    sifa.post(&format!("{t}/action"), &[("action", "submit")])
+    let r = sifa
+        .post(
+            &format!("{t}/reports"),
+            &[
+                ("progress", "已在政府网站公开"),
+                ("problems", ""),
+                ("next_steps", ""),
+                ("percent", "100"),
+            ],
+        )
         .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    sifa.get(&t).await;
+    let r = sifa
+        .post(
+            &format!("{t}/action"),
+            &[("action", "submit"), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     let page = sifa.get(&t).await;
     assert!(!page.text.contains(&relink), "no form while under review");
     let r = sifa
