@@ -176,8 +176,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 pub fn router(state: AppState) -> Router {
     use views::{
-        account, admin, auth, calendar, dashboard, evidence, exports, inbox, indicators, matrix,
-        measures, notices, overview, packages, rounds, rules, tasks, units,
+        account, admin, auth, batch, calendar, dashboard, evidence, exports, inbox, indicators,
+        matrix, measures, notices, overview, packages, rounds, rules, tasks, units,
     };
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
@@ -219,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/rounds", post(rounds::open_round))
         .route("/admin/tasks/due", post(tasks::set_due))
         .route("/tasks", get(tasks::tasks))
+        .route("/tasks/batch", post(batch::batch))
         .route("/inbox", get(inbox::inbox))
         .route("/tasks/{id}", get(tasks::task))
         .route("/tasks/{id}/action", post(tasks::action))

@@ -76,3 +76,17 @@ document.addEventListener("click", function (e) {
     window.print();
   }
 });
+
+// The task list's batch form: a box in the header ticks every row's box
+// (data-select-all="name"), and the form says how many are ticked.
+document.addEventListener("change", function (e) {
+  var all = e.target.closest && e.target.closest("[data-select-all]");
+  if (all) {
+    var name = all.getAttribute("data-select-all");
+    document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (b) { b.checked = all.checked; });
+  }
+  if (e.target.matches && e.target.matches('input[type=checkbox][name="task"], [data-select-all]')) {
+    var n = document.querySelectorAll('input[type=checkbox][name="task"]:checked').length;
+    document.querySelectorAll("[data-selected-count]").forEach(function (c) { c.textContent = String(n); });
+  }
+});

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod batch;
 pub mod calendar;
 pub mod dashboard;
 pub mod evidence;

@@ -10,7 +10,7 @@ use crate::views::opt_date;
 use crate::views::{Layout, flash, opt_id, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_domain::task::{
     ActorRole, Assurance, GuardFacts, TaskAction, TaskActionKind, TaskStatus, allowed_actions,
@@ -70,11 +70,26 @@ struct TasksPage {
     light: String,
     /// The 一级/二级指标 the list is narrowed to (from the 看板): its id and label.
     heading: Option<(i64, String)>,
+    /// A liaison: the batch form signs; the office: every batch action.
+    is_liaison: bool,
+    /// This list with its filters, to come back to after a batch action.
+    back: String,
+    notice_levels: Vec<(&'static str, &'static str)>,
 }
 
 impl TasksPage {
     fn is_selected(&self, id: &UnitId) -> bool {
         self.unit == Some(*id)
+    }
+
+    /// Whether the row gets a box to tick for the batch form: any row for the office, a
+    /// task still to sign for a liaison.
+    fn selectable(&self, row: &TaskRow) -> bool {
+        self.is_admin || (self.is_liaison && row.t.status == TaskStatus::Pending)
+    }
+
+    fn any_selectable(&self) -> bool {
+        self.rows.iter().any(|r| self.selectable(r))
     }
 }
 
@@ -91,6 +106,7 @@ pub struct TasksQuery {
 pub async fn tasks(
     State(state): State<AppState>,
     cu: CurrentUser,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<TasksQuery>,
 ) -> WebResult<impl IntoResponse> {
     let round = state.store.active_round().await?;
@@ -164,6 +180,14 @@ pub async fn tasks(
             .collect(),
         counts,
         heading: heading.map(|(id, label, _)| (id, label)),
+        is_liaison: liaison,
+        back: uri
+            .path_and_query()
+            .map_or_else(|| "/tasks".to_string(), |p| p.as_str().to_string()),
+        notice_levels: fazhi_domain::supervision::NoticeLevel::ALL
+            .into_iter()
+            .map(|l| (l.as_str(), l.label()))
+            .collect(),
     })
 }
 

@@ -407,6 +407,15 @@ async fn every_change_route_for_every_role() {
             "/admin/import/confirm".into(),
             vec![("token", "0".repeat(64))],
         ),
+        // Batch actions other than 签收 are the office's.
+        (
+            "/tasks/batch".into(),
+            vec![
+                ("op", "due".into()),
+                ("task", "1".into()),
+                ("due_on", "2027-01-01".into()),
+            ],
+        ),
     ];
     let audit_before = app.store.audit_count(&Default::default()).await.unwrap();
     for who in ["viewer", "sifa"] {

@@ -387,6 +387,223 @@ async fn submit_is_guarded_and_can_be_withdrawn() {
     assert_eq!(steps, ["sign", "submit", "withdraw"]);
 }
 
+/// 批量签收 from a liaison's list; the office approves, returns, re-dates and 督办s ticked
+/// tasks. Every id passes the access check before anything changes, and the tasks that
+/// cannot take the step are listed, not hidden.
+#[tokio::test]
+async fn batch_actions_from_the_task_list() {
+    use fazhi_store::test_support::PastGuards;
+    use fazhi_store::{ActorRole, TaskAction, TaskFilter, TaskStatus};
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("viewer", UserRole::Observer, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    admin.open_round("2027", 2027).await;
+    let of = |unit| TaskFilter {
+        unit: Some(unit),
+        ..Default::default()
+    };
+    let sifa_unit = app.unit_id("县司法局").await;
+    let mine = app.store.tasks(&of(sifa_unit)).await.unwrap();
+    let theirs = app
+        .store
+        .tasks(&of(app.unit_id("县财政局").await))
+        .await
+        .unwrap();
+    let ids: Vec<String> = mine.iter().take(3).map(|t| t.id.to_string()).collect();
+    let status = |id: &str| {
+        let store = app.store.clone();
+        let id = fazhi_store::TaskId(id.parse().unwrap());
+        async move { store.task(id).await.unwrap().summary.status }
+    };
+
+    let mut sifa = app.login("sifa").await;
+    let list = sifa.get("/tasks").await;
+    assert!(list.text.contains(&format!(
+        "name=\"task\" value=\"{}\" form=\"batch\"",
+        ids[0]
+    )));
+    assert!(list.text.contains(">批量签收</button>"));
+    assert!(
+        !list.text.contains("value=\"notice\""),
+        "a liaison only signs"
+    );
+
+    // Another unit's id in the batch: refused as a whole, nothing signed.
+    let r = sifa
+        .post(
+            "/tasks/batch",
+            &[
+                ("op", "sign"),
+                ("task", &ids[0]),
+                ("task", &theirs[0].id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(status(&ids[0]).await, TaskStatus::Pending);
+    sifa.get("/tasks").await;
+    let r = sifa
+        .post(
+            "/tasks/batch",
+            &[("op", "due"), ("task", &ids[0]), ("due_on", "2027-05-01")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only the office re-dates");
+    sifa.get("/tasks").await;
+    let r = sifa.post("/tasks/batch", &[("op", "sign")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("请先在列表中勾选"));
+
+    sifa.get("/tasks?status=pending").await;
+    let r = sifa
+        .post(
+            "/tasks/batch",
+            &[
+                ("op", "sign"),
+                ("task", &ids[0]),
+                ("task", &ids[1]),
+                ("task", &ids[2]),
+                ("task", &ids[2]),
+                ("back", "/tasks?status=pending"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/tasks?status=pending"));
+    let page = sifa.get("/tasks").await;
+    assert!(page.text.contains("已批量签收 3 项任务"), "{}", page.text);
+    for id in &ids {
+        assert_eq!(status(id).await, TaskStatus::InProgress);
+    }
+    // Signed twice: listed with the reason.
+    let r = sifa
+        .post(
+            "/tasks/batch",
+            &[
+                ("op", "sign"),
+                ("task", &ids[0]),
+                ("back", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/tasks"),
+        "back only to the list"
+    );
+    let page = sifa.get("/tasks").await;
+    assert!(page.text.contains("已批量签收 0 项任务"));
+    assert!(
+        page.text.contains(&format!(
+            "1 项未处理：第{}项（县司法局）：只有待签收的任务才能签收",
+            mine[0].code
+        )),
+        "{}",
+        page.text
+    );
+
+    let mut viewer = app.login("viewer").await;
+    viewer.get("/tasks").await;
+    let r = viewer
+        .post("/tasks/batch", &[("op", "sign"), ("task", &ids[0])])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The office reviews the submitted ones.
+    for t in mine.iter().take(2) {
+        app.store
+            .transition_ready(
+                t.id,
+                &TaskAction::Submit,
+                ActorRole::ResponsibleUnit,
+                &fazhi_store::Actor::system(),
+                app.state.today(),
+            )
+            .await
+            .unwrap();
+    }
+    let list = admin
+        .get(&format!("/tasks?unit={}&status=submitted", sifa_unit.0))
+        .await;
+    assert!(list.text.contains("批量办理所勾选的任务"));
+    let r = admin
+        .post(
+            "/tasks/batch",
+            &[("op", "return"), ("task", &ids[0]), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("批量退回时须填写退回理由"));
+    admin.get("/tasks").await;
+    let r = admin
+        .post(
+            "/tasks/batch",
+            &[
+                ("op", "approve"),
+                ("task", &ids[0]),
+                ("task", &ids[1]),
+                ("task", &ids[2]),
+                ("note", "年底统一核数"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/tasks").await;
+    assert!(page.text.contains("已批量通过 2 项任务"), "{}", page.text);
+    assert!(
+        page.text.contains("1 项未处理："),
+        "the one still 办理中 is listed"
+    );
+    assert_eq!(status(&ids[0]).await, TaskStatus::Approved);
+    assert_eq!(status(&ids[2]).await, TaskStatus::InProgress);
+
+    let r = admin
+        .post(
+            "/tasks/batch",
+            &[
+                ("op", "due"),
+                ("task", &ids[1]),
+                ("task", &ids[2]),
+                ("due_on", "2027-06-30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/tasks").await;
+    assert!(page.text.contains("已为 2 项任务截止日期设为 2027-06-30"));
+    let r = admin
+        .post(
+            "/tasks/batch",
+            &[
+                ("op", "notice"),
+                ("task", &ids[1]),
+                ("task", &ids[2]),
+                ("level", "warn"),
+                ("message", "请按期报送工作进展"),
+                ("respond_by", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/tasks").await;
+    assert!(
+        page.text.contains("已为 2 项任务各发出一份督办单"),
+        "{}",
+        page.text
+    );
+    let audit = app
+        .store
+        .audit_entries(&fazhi_store::AuditFilter {
+            action: Some("task.sign".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 3, "each task its own audit entry");
+}
+
 #[tokio::test]
 async fn uploads_are_limited_and_deduplicated() {
     let app = App::with_upload_limit(1024).await;
