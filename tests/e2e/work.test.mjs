@@ -592,6 +592,24 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     await shot(a, '32-audit-restored');
   });
 
+  step('联络员在任务列表中批量签收其余待签收任务', async () => {
+    const l = use('liaison');
+    await l.goto(`${BASE}/tasks?status=pending`);
+    const boxes = l.locator('input[type=checkbox][name=task]');
+    const pending = await boxes.count();
+    assert.ok(pending > 0, '还有待签收的任务');
+    assert.equal(await l.locator('[data-selected-count]').innerText(), '0');
+    await l.locator('input[data-select-all=task]').check();
+    assert.equal(await l.locator('[data-selected-count]').innerText(), String(pending), '全选后显示勾选的项数');
+    await shot(l, '31-batch-sign-selected');
+    dialogs.length = 0;
+    await submitExpecting(l, l.getByRole('button', { name: '批量签收' }), new RegExp(`已批量签收 ${pending} 项任务`));
+    assert.match(dialogs.join(''), /确定签收所勾选的任务吗/);
+    assert.equal(new URL(l.url()).search, '?status=pending', '回到原来的筛选');
+    assert.match(await l.locator('main').innerText(), /没有符合条件的任务/);
+    await shot(l, '32-batch-signed');
+  });
+
   step('页面没有脚本错误或加载失败的资源', () => {
     assert.deepEqual(problems, []);
   });
