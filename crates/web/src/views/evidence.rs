@@ -61,7 +61,7 @@ pub async fn add_link(
         )
         .await?;
     flash(&state, &cu, "网页链接已添加为佐证材料").await?;
-    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+    Ok(Redirect::to(&format!("/tasks/{id}#evidence")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -102,7 +102,7 @@ pub async fn relink(
         format!("已更换链接，作为第{version}版，此前的版本仍可查阅"),
     )
     .await?;
-    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+    Ok(Redirect::to(&format!("/tasks/{task}#evidence")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -132,7 +132,7 @@ pub async fn review(
         .review_evidence(id, verdict, note, &cu.user.actor())
         .await?;
     flash(&state, &cu, "审核意见已保存").await?;
-    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+    Ok(Redirect::to(&format!("/tasks/{task}#evidence")).into_response())
 }
 
 pub async fn delete(
@@ -146,7 +146,7 @@ pub async fn delete(
 ) -> WebResult<Response> {
     state.store.delete_evidence(id, &cu.user.actor()).await?;
     flash(&state, &cu, "佐证材料已删除（历史版本仍保留在日志中）").await?;
-    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+    Ok(Redirect::to(&format!("/tasks/{task}#evidence")).into_response())
 }
 
 impl From<FileError> for WebError {
@@ -304,7 +304,7 @@ pub async fn upload(
     let result = upload_parts(&state, &cu, task, &mut multipart, &mut stored).await;
     let name = discard_on_error(&state, stored, result).await?;
     flash(&state, &cu, format!("已上传“{name}”")).await?;
-    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+    Ok(Redirect::to(&format!("/tasks/{task}#evidence")).into_response())
 }
 
 async fn upload_parts(
@@ -379,7 +379,7 @@ pub async fn replace(
         format!("已上传“{name}”作为第{version}版，此前的版本仍可查阅"),
     )
     .await?;
-    Ok(Redirect::to(&format!("/tasks/{task}")).into_response())
+    Ok(Redirect::to(&format!("/tasks/{task}#evidence")).into_response())
 }
 
 async fn replace_parts(

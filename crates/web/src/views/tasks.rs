@@ -406,7 +406,8 @@ pub async fn add_report(
         )
         .await?;
     flash(&state, &cu, "工作进展已保存").await?;
-    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+    // Back to the section just saved, not the top of a long page.
+    Ok(Redirect::to(&format!("/tasks/{id}#reports")).into_response())
 }
 
 /// The latest 退回 of a task that is 退回 now, as the unit should read it first.
@@ -476,7 +477,7 @@ pub async fn score(
         },
     )
     .await?;
-    Ok(Redirect::to(&format!("/tasks/{id}")).into_response())
+    Ok(Redirect::to(&format!("/tasks/{id}#score")).into_response())
 }
 
 #[derive(Deserialize)]

@@ -319,8 +319,18 @@ async fn submit_is_guarded_and_can_be_withdrawn() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("{t}#reports").as_str()),
+        "back to the section just saved"
+    );
     let page = sifa.get(&t).await;
     assert!(page.text.contains("工作进展：已填报 1 次"));
+    assert!(
+        page.text
+            .contains("name=\"percent\" min=\"0\" max=\"100\" value=\"90\""),
+        "the next report starts from the last 完成进度"
+    );
     assert!(page.text.contains("name=\"confirm\" value=\"1\" required"));
     let r = sifa
         .post(&format!("{t}/action"), &[("action", "submit")])
@@ -799,7 +809,11 @@ async fn link_evidence_is_replaced_by_a_new_link() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    assert_eq!(r.location.as_deref(), Some(t.as_str()));
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("{t}#evidence").as_str()),
+        "back to the evidence section"
+    );
     let page = sifa.get(&t).await;
     assert!(page.text.contains("作为第2版"), "{}", page.text);
     assert!(page.text.contains("历史版本（2）"));
