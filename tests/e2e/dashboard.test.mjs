@@ -130,7 +130,7 @@ describe('工作看板：图表、点击进入筛选列表、联络员只看本�
     const a = use('admin');
     await clickBar(a, '#chart-units', UNIT);
     await a.waitForURL((u) => u.pathname === '/tasks' && u.searchParams.has('unit'));
-    const units = await a.locator('main table tbody tr td:nth-child(3)').allInnerTexts();
+    const units = await a.locator('main table tbody tr td.unit').allInnerTexts();
     assert.ok(units.length > 0, '该单位有任务');
     for (const u of units) assert.ok(u.includes(UNIT), `列表中应只有${UNIT}的任务：${u}`);
     assert.equal(await a.locator('select[name=unit] option:checked').innerText(), UNIT);

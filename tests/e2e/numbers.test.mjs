@@ -152,7 +152,7 @@ describe('量化要求：填报、台账、达标判定、督办单、日历订�
   step('联络员打开第25项任务并签收，看到三项量化要求均“未填报”', async () => {
     const l = pages.liaison;
     await l.goto(`${BASE}/tasks`);
-    const link = l.locator('main table tbody tr td:first-child a', { hasText: /^25$/ });
+    const link = l.locator('main table tbody tr td.code a', { hasText: /^25$/ });
     const href = await link.getAttribute('href');
     taskId = Number(href.match(/^\/tasks\/(\d+)$/)[1]);
     await l.goto(`${BASE}${href}`);

@@ -130,11 +130,52 @@ describe('手机上办一项任务：看板 → 待办 → 任务 → 签收 →
     await fits(l, '84-phone-task-filled');
   });
 
+  step('上传 50 MB 的执法录像：进度条走动，按钮在发送时不可点，完成后显示为“视频”', async () => {
+    const l = use('liaison');
+    const file = path.join(os.tmpdir(), `phone-e2e-${process.pid}.mp4`);
+    const video = Buffer.alloc(50 * 1024 * 1024);
+    // An MP4 'ftyp' box first, so the server recognises a video; zeros after it.
+    Buffer.from('00000018667479706d703432000000006d70343269736f6d', 'hex').copy(video);
+    writeFileSync(file, video);
+    const upload = l.locator('form[action*="/files"]').last();
+    await upload.locator('input[name=title]').fill('执法全过程记录（录像）');
+    await upload.locator('input[type=file]').setInputFiles(file);
+    // Every value the bar takes, sampled, and whether the button was disabled meanwhile.
+    await l.evaluate(() => {
+      const form = [...document.querySelectorAll('form[data-upload]')].pop();
+      const bar = form.querySelector('progress');
+      const button = form.querySelector('button[type=submit]');
+      window.uploadSeen = { values: [], disabledWhileSending: false };
+      setInterval(() => {
+        if (bar.hidden) return;
+        window.uploadSeen.values.push([Number(bar.value), Number(bar.max)]);
+        if (button.disabled) window.uploadSeen.disabledWhileSending = true;
+      }, 20);
+    });
+    // Slow the line so the progress can be seen (about 20 MB/s up).
+    const cdp = await l.context().newCDPSession(l);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20 * 1024 * 1024 });
+    const reloaded = l.waitForEvent('load', { timeout: 60_000 });
+    await upload.getByRole('button', { name: '上传', exact: true }).click();
+    await l.locator('form[data-upload] .upload-status', { hasText: /正在上传：已发送 .* \/ 50\.0 MB（\d+%），请不要关闭页面/ }).last().waitFor();
+    const during = await l.evaluate(() => window.uploadSeen);
+    await reloaded;
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    assert.ok(during.disabledWhileSending, '发送时按钮不可点');
+    const partial = during.values.filter(([v, max]) => max > 1000 && v > 0 && v < max);
+    assert.ok(partial.length >= 2, `进度条应在 0 与 100% 之间走动：${JSON.stringify(during.values.slice(0, 20))}`);
+    assert.match(await l.locator('.flash[role=status]').innerText(), /已上传“phone-e2e-\d+\.mp4”/);
+    const card = l.locator('article.evidence', { hasText: '执法全过程记录（录像）' });
+    assert.match(await card.innerText(), /50 MiB/);
+    assert.match(await card.locator('.kind').innerText(), /^视频$/);
+    await fits(l, '87-phone-video-uploaded');
+  });
+
   step('报送：检查清单全绿后报送，任务列表以卡片显示', async () => {
     const l = use('liaison');
     const list = await l.locator('ul.checklist').innerText();
     assert.match(list, /工作进展：已填报 1 次/);
-    assert.match(list, /佐证材料：1 份/);
+    assert.match(list, /佐证材料：2 份/);
     const box = l.locator('form.guarded input[name=confirm]');
     if (await box.count()) await box.check();
     await submitExpecting(l, l.getByRole('button', { name: '报送', exact: true }), /已报送，当前状态：已报送/);

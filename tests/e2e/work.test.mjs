@@ -341,7 +341,7 @@ describe('日常工作闭环：开启轮次 → 签收 → 填报 → 报送 →
     const text = await card.innerText();
     assert.match(text, new RegExp(`兰司发〔${YEAR}〕1号`));
     assert.match(text, /第1版/);
-    assert.match(text, /application\/pdf/);
+    assert.match(text, /PDF 文档/, '文件类型用中文说');
     const link = card.locator('a', { hasText: PDF_NAME });
     const href = await link.getAttribute('href');
     assert.match(href, /^\/evidence\/\d+\/file$/);

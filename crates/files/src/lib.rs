@@ -38,7 +38,7 @@ mod store;
 pub use config::FileStoreConfig;
 pub use error::{FileError, human_size};
 pub use name::{FALLBACK_FILE_NAME, MAX_FILE_NAME_CHARS, sanitize_file_name};
-pub use sniff::{SNIFF_LEN, sniff};
+pub use sniff::{SNIFF_LEN, kind_label, sniff};
 pub use store::{BlobStream, FileStore, StoredBlob, is_sha256_hex};
 
 /// One kibibyte (1024 bytes).

@@ -62,6 +62,32 @@ pub(crate) mod mime {
     pub const UNKNOWN: &str = "application/octet-stream";
 }
 
+/// What a county clerk calls a file of `content_type` (as [`sniff`] names it): `PDF 文档`,
+/// `Word 文档`, `视频` …; anything not recognised is `其他文件`, never a MIME type.
+///
+/// ```
+/// assert_eq!(fazhi_files::kind_label("application/pdf"), "PDF 文档");
+/// assert_eq!(fazhi_files::kind_label("video/mp4"), "视频");
+/// assert_eq!(fazhi_files::kind_label("application/octet-stream"), "其他文件");
+/// ```
+pub fn kind_label(content_type: &str) -> &'static str {
+    use mime as c;
+    match content_type {
+        c::PDF => "PDF 文档",
+        c::OFD => "OFD 版式文档",
+        c::DOCX | c::DOC | c::ODT => "Word 文档",
+        c::XLSX | c::XLS | c::ODS => "Excel 表格",
+        c::PPTX | c::PPT | c::ODP => "演示文稿",
+        c::OLE => "Office 文档",
+        c::ZIP | c::RAR | c::SEVEN_Z | c::GZIP => "压缩包",
+        c::TEXT => "文本文件",
+        t if t.starts_with("image/") => "图片",
+        t if t.starts_with("video/") => "视频",
+        t if t.starts_with("audio/") => "音频",
+        _ => "其他文件",
+    }
+}
+
 /// The content type of a file from its first bytes (ideally [`SNIFF_LEN`] of them, or the
 /// whole file): PDF, OFD, PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC/AVIF, MP4, QuickTime (MOV), 3GP,
 /// AVI, WebM/Matroska, FLV, MPEG-TS, MP3, AAC, M4A, WAV, AMR, Ogg, FLAC, ZIP and the Office

@@ -296,15 +296,37 @@ async fn take_file(
 pub async fn upload(
     State(state): State<AppState>,
     TaskUnit(TaskViewer { cu, task, .. }): TaskUnit,
+    headers: HeaderMap,
     mut multipart: Multipart,
-) -> WebResult<Response> {
-    // Refuse before reading the body: a refused upload must not leave a stored file.
-    state.store.ensure_accepts_material(task).await?;
-    let mut stored = None;
-    let result = upload_parts(&state, &cu, task, &mut multipart, &mut stored).await;
-    let name = discard_on_error(&state, stored, result).await?;
-    flash(&state, &cu, format!("已上传“{name}”")).await?;
-    Ok(Redirect::to(&format!("/tasks/{task}#evidence")).into_response())
+) -> Response {
+    let result = async {
+        // Refuse before reading the body: a refused upload must not leave a stored file.
+        state.store.ensure_accepts_material(task).await?;
+        let mut stored = None;
+        let result = upload_parts(&state, &cu, task, &mut multipart, &mut stored).await;
+        let name = discard_on_error(&state, stored, result).await?;
+        flash(&state, &cu, format!("已上传“{name}”")).await?;
+        Ok(format!("/tasks/{task}#evidence"))
+    }
+    .await;
+    answer_upload(&headers, result)
+}
+
+/// Header set by the page's script when it sends an upload itself to show its progress
+/// (`static/app.js`): it is answered in JSON, `{"location": …}` to go to or
+/// `{"error": …}` to show on the form; a plain form post gets the redirect or error page.
+const SCRIPTED_UPLOAD: &str = "x-fazhi-upload";
+
+fn answer_upload(headers: &HeaderMap, result: WebResult<String>) -> Response {
+    let scripted = headers.contains_key(SCRIPTED_UPLOAD);
+    match (result, scripted) {
+        (Ok(location), true) => {
+            axum::Json(serde_json::json!({ "location": location })).into_response()
+        }
+        (Ok(location), false) => Redirect::to(&location).into_response(),
+        (Err(e), true) => e.into_api_response(),
+        (Err(e), false) => e.into_response(),
+    }
 }
 
 async fn upload_parts(
@@ -367,19 +389,24 @@ pub async fn replace(
         task,
         ..
     }): EvidenceUnit,
+    headers: HeaderMap,
     mut multipart: Multipart,
-) -> WebResult<Response> {
-    state.store.ensure_accepts_material(task).await?;
-    let mut stored = None;
-    let result = replace_parts(&state, &cu, id, &mut multipart, &mut stored).await;
-    let (name, version) = discard_on_error(&state, stored, result).await?;
-    flash(
-        &state,
-        &cu,
-        format!("已上传“{name}”作为第{version}版，此前的版本仍可查阅"),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/tasks/{task}#evidence")).into_response())
+) -> Response {
+    let result = async {
+        state.store.ensure_accepts_material(task).await?;
+        let mut stored = None;
+        let result = replace_parts(&state, &cu, id, &mut multipart, &mut stored).await;
+        let (name, version) = discard_on_error(&state, stored, result).await?;
+        flash(
+            &state,
+            &cu,
+            format!("已上传“{name}”作为第{version}版，此前的版本仍可查阅"),
+        )
+        .await?;
+        Ok(format!("/tasks/{task}#evidence"))
+    }
+    .await;
+    answer_upload(&headers, result)
 }
 
 async fn replace_parts(

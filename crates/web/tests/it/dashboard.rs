@@ -16,7 +16,7 @@ use crate::App;
 
 /// The rows of the task list page (one per task).
 fn task_rows(html: &str) -> usize {
-    html.matches(r#"<td class="card-title"><a href="/tasks/"#)
+    html.matches(r#"<td class="card-title code"><a href="/tasks/"#)
         .count()
 }
 

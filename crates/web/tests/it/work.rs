@@ -115,7 +115,11 @@ async fn a_task_from_round_to_approval() {
     let page = sifa.get(&t).await;
     assert!(page.text.contains("合法性审核台账"));
     assert!(page.text.contains("兰司发〔2027〕1号"));
-    assert!(page.text.contains("application/pdf"));
+    assert!(
+        page.text
+            .contains("<span class=\"kind\" title=\"application/pdf\">PDF 文档</span>"),
+        "the kind in words, the type on hover"
+    );
     assert!(page.text.contains("已完成规范性文件合法性审核台账"));
     let evidence = number_after(&page.text, "/evidence/");
     let dl = sifa.get(&format!("/evidence/{evidence}/file")).await;
