@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod docx;
 pub mod errata;
 pub mod grid;
+pub mod ledger;
 pub mod limits;
 pub mod normalize;
 pub mod pdf;

@@ -12,6 +12,7 @@
 //! and record the export in the audit log.
 
 pub mod ledger;
+pub mod ledger_template;
 pub mod progress;
 pub mod responsibility;
 pub mod sheet;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 pub use fazhi_document::PdfSettings;
 pub use ledger::{LedgerExport, write_ledger};
+pub use ledger_template::ledger_template;
 pub use progress::{ReportOptions, ReportSubject, progress_report};
 pub use responsibility::{ResponsibilityExport, write_responsibility};
 

@@ -507,46 +507,70 @@ impl Store {
         new: NewLedgerCase,
         author: &Actor,
     ) -> StoreResult<LedgerCaseId> {
-        let title = clean_text(&new.title, "事项名称", 200, true)?;
-        let note = clean_text(&new.note, "备注", MAX_NOTE_CHARS, false)?;
-        if new.finished_on < new.started_on {
-            return Err(StoreError::invalid(format!(
-                "办结日期（{}）早于起始日期（{}）",
-                new.finished_on, new.started_on
-            )));
+        let ids = self.add_ledger_cases(task_id, vec![new], author).await?;
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("台账记录未写入".into()))
+    }
+
+    /// Adds several cases to the task's ledger in one transaction (a ledger imported from
+    /// a spreadsheet): every case is checked first, and either all are stored, each with
+    /// its audit entry, or none.
+    pub async fn add_ledger_cases(
+        &self,
+        task_id: TaskId,
+        cases: Vec<NewLedgerCase>,
+        author: &Actor,
+    ) -> StoreResult<Vec<LedgerCaseId>> {
+        let mut clean = Vec::with_capacity(cases.len());
+        for new in cases {
+            let title = clean_text(&new.title, "事项名称", 200, true)?;
+            let note = clean_text(&new.note, "备注", MAX_NOTE_CHARS, false)?;
+            if new.finished_on < new.started_on {
+                return Err(StoreError::invalid(format!(
+                    "“{title}”的办结日期（{}）早于起始日期（{}）",
+                    new.finished_on, new.started_on
+                )));
+            }
+            clean.push((title, note, new.started_on, new.finished_on));
         }
         let tx = self.begin().await?;
         let conn = tx.connection();
         let t = writable_task(conn, task_id).await?;
         ensure_editable(enum_from_str::<TaskStatus>(&t.status)?)?;
-        let row = ledger_case::ActiveModel {
-            task_id: Set(t.id),
-            title: Set(title),
-            started_on: Set(new.started_on),
-            finished_on: Set(new.finished_on),
-            note: Set(note),
-            created_at: Set(now()),
-            created_by_user_id: Set(author.user_id.map(|u| u.0)),
-            created_by_name: Set(author.name.clone()),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?;
-        touch(&tx, t.id).await?;
-        let stored = StoredLedgerCase::from(row);
-        append_audit(
-            &tx,
-            AuditEntry::new(
-                author,
-                "ledger.add",
-                "ledger_case",
-                Some(stored.id.to_string()),
+        let at = now();
+        let mut ids = Vec::with_capacity(clean.len());
+        for (title, note, started_on, finished_on) in clean {
+            let row = ledger_case::ActiveModel {
+                task_id: Set(t.id),
+                title: Set(title),
+                started_on: Set(started_on),
+                finished_on: Set(finished_on),
+                note: Set(note),
+                created_at: Set(at),
+                created_by_user_id: Set(author.user_id.map(|u| u.0)),
+                created_by_name: Set(author.name.clone()),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            let stored = StoredLedgerCase::from(row);
+            append_audit(
+                &tx,
+                AuditEntry::new(
+                    author,
+                    "ledger.add",
+                    "ledger_case",
+                    Some(stored.id.to_string()),
+                )
+                .after(&stored),
             )
-            .after(&stored),
-        )
-        .await?;
+            .await?;
+            ids.push(stored.id);
+        }
+        touch(&tx, t.id).await?;
         tx.commit().await?;
-        Ok(stored.id)
+        Ok(ids)
     }
 
     /// The task a ledger case belongs to (for access checks).

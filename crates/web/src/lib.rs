@@ -227,6 +227,11 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{id}/score", post(tasks::score))
         .route("/tasks/{id}/measures", post(measures::record))
         .route("/tasks/{id}/ledger", post(measures::add_case))
+        .route(
+            "/tasks/{id}/ledger/template.xlsx",
+            get(measures::ledger_template),
+        )
+        .route("/tasks/{id}/ledger/import", post(measures::import_cases))
         .route("/ledger/{id}/delete", post(measures::delete_case));
     let evidence = Router::new()
         .route(

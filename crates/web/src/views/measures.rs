@@ -280,3 +280,105 @@ pub async fn task_supervision(state: &AppState, t: &TaskSummary) -> WebResult<Ta
         today: state.today(),
     })
 }
+
+/// Largest ledger file taken, checked while it is read (a year's ledger is a few KB).
+const MAX_LEDGER_FILE_BYTES: usize = 2 * 1024 * 1024;
+
+/// The 办理台账 template (.xlsx) of the task's indicator, to fill in Excel or WPS.
+pub async fn ledger_template(
+    State(state): State<AppState>,
+    TaskViewer { task: id, .. }: TaskViewer,
+) -> WebResult<Response> {
+    let t = state.store.task(id).await?.summary;
+    let text: String = t.text.chars().take(80).collect();
+    let bytes = fazhi_report::ledger_template(&t.code, &text)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let name = format!("第{}项办理台账（{}）.xlsx", t.code, t.unit_name);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                crate::http_range::attachment(&name, &format!("ledger-{}.xlsx", t.code)),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Imports a filled template (.xlsx or .csv): every row is checked, and either every case
+/// is stored (one transaction) or none, with the problems listed by row number.
+pub async fn import_cases(
+    State(state): State<AppState>,
+    TaskUnit(TaskViewer { cu, task: id, .. }): TaskUnit,
+    mut multipart: axum::extract::Multipart,
+) -> WebResult<Response> {
+    state.store.ensure_accepts_material(id).await?;
+    let back = format!("/tasks/{id}#ledger");
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("上传中断：{}", e.body_text())))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| WebError::BadRequest(format!("上传中断：{}", e.body_text())))?
+        {
+            if bytes.len() + chunk.len() > MAX_LEDGER_FILE_BYTES {
+                return Err(WebError::BadRequest(
+                    "台账文件太大（最多 2 MB），请分成几个文件导入".into(),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        file = Some((name, bytes));
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Err(WebError::BadRequest("请选择填好的台账文件".into()));
+    };
+    let rows = match fazhi_import::ledger::read_ledger(Some(&name), &bytes) {
+        Ok(rows) => rows,
+        Err(e) => {
+            crate::views::flash_with_warning(
+                &state,
+                &cu,
+                format!("未导入“{name}”"),
+                Some(e.to_string()),
+            )
+            .await?;
+            return Ok(Redirect::to(&back).into_response());
+        }
+    };
+    let cases = rows
+        .into_iter()
+        .map(|r| NewLedgerCase {
+            title: r.title,
+            started_on: r.started_on,
+            finished_on: r.finished_on,
+            note: r.note,
+        })
+        .collect();
+    let n = state
+        .store
+        .add_ledger_cases(id, cases, &cu.user.actor())
+        .await?
+        .len();
+    flash(
+        &state,
+        &cu,
+        format!("已从“{name}”导入 {n} 件台账记录，逐件对照结果见下表"),
+    )
+    .await?;
+    Ok(Redirect::to(&back).into_response())
+}

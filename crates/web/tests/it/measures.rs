@@ -462,3 +462,115 @@ async fn due_date_for_all_units_of_an_indicator() {
     assert_eq!(item5_rows.len(), 2);
     assert!(item5_rows.iter().all(|row| row.contains("2026-12-15")));
 }
+
+/// A unit downloads the 台账 template, fills it, imports it: a file with a bad row stores
+/// nothing and lists the row; the clean file stores every case, judged on working days.
+#[tokio::test]
+async fn ledger_imported_from_excel() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    app.user("caizheng", UserRole::Liaison, Some("县财政局"))
+        .await;
+    let mut admin = app.login("boss").await;
+    admin.open_round("2026年度创建工作", 2026).await;
+    let mut sifa = app.login("sifa").await;
+    let id = sifa.task_id("25").await;
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    let page = sifa.get(&t).await;
+    assert!(
+        page.text
+            .contains(&format!("href=\"{t}/ledger/template.xlsx\""))
+    );
+    let template = sifa.get(&format!("{t}/ledger/template.xlsx")).await;
+    assert_eq!(template.status, StatusCode::OK);
+    assert!(template.content_type.contains("spreadsheetml"));
+    // The template's header, as Excel would show it.
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(template.bytes.clone())).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range("台账").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(header, fazhi_import::ledger::HEADERS);
+
+    // Filled in: two clean rows and one whose dates are the wrong way round.
+    let fill = |rows: &[(&str, &str, &str)]| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let s = book.add_worksheet();
+        for (c, h) in fazhi_import::ledger::HEADERS.iter().enumerate() {
+            s.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, (title, start, end)) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            s.write_string(r, 0, *title).unwrap();
+            s.write_string(r, 1, *start).unwrap();
+            s.write_string(r, 2, *end).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let bad = fill(&[
+        ("兰政发〔2026〕1号", "2026-03-02", "2026-03-06"),
+        ("兰政发〔2026〕2号", "2026-03-20", "2026-03-10"),
+    ]);
+    sifa.get(&t).await;
+    let r = sifa
+        .upload_with(&format!("{t}/ledger/import"), &[], "台账.xlsx", &bad)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = sifa.get(&t).await;
+    assert!(
+        page.text.contains(
+            "1 行有问题，未导入任何记录：第3行：办结日期（2026-03-10）早于起始日期（2026-03-20）"
+        ),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("办理台账（0件）"), "nothing stored");
+
+    let good = fill(&[
+        ("兰政发〔2026〕1号", "2026-03-02", "2026-03-06"),
+        ("兰政发〔2026〕2号", "2026/3/2", "2026年3月24日"),
+    ]);
+    let r = sifa
+        .upload_with(&format!("{t}/ledger/import"), &[], "台账.xlsx", &good)
+        .await;
+    assert_eq!(r.location.as_deref(), Some(format!("{t}#ledger").as_str()));
+    let page = sifa.get(&t).await;
+    assert!(
+        page.text.contains("已从“台账.xlsx”导入 2 件台账记录"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("办理台账（2件）"));
+    // 3/2 → 3/24 is 16 working days: over the 15 allowed.
+    assert!(page.text.contains("用时16个工作日"), "{}", page.text);
+    let audit = app
+        .store
+        .audit_entries(&fazhi_store::AuditFilter {
+            action: Some("ledger.add".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 2);
+
+    // Another unit may neither download its template nor import into it.
+    let mut other = app.login("caizheng").await;
+    assert_eq!(
+        other.get(&format!("{t}/ledger/template.xlsx")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    other.get("/tasks").await;
+    let r = other
+        .upload_with(&format!("{t}/ledger/import"), &[], "台账.xlsx", &good)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
