@@ -41,7 +41,7 @@ fn one_gib_upload_keeps_server_memory_low() {
     assert_eq!(resp.status, 303, "upload answered {resp:?}\n{}", site.log());
     assert_eq!(
         resp.header("location"),
-        Some(format!("/tasks/{}", site.task).as_str())
+        Some(format!("/tasks/{}#evidence", site.task).as_str())
     );
     assert!(
         peak_kib < PEAK_LIMIT_KIB,
