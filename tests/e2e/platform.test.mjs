@@ -208,7 +208,13 @@ describe('法治政府建设示范创建平台（真实浏览器）', () => {
     assert.equal(await countText(), `共 ${leaves.length} 项三级指标。`);
     const codes = await visibleLeafCodes();
     assert.deepEqual(new Set(codes), new Set(leaves.map((l) => l.code)));
+    // Opens folded to the 二级指标: every 一级 open, every 二级 closed until clicked.
+    assert.equal(await page.locator('.tree > details[open]').count(), roots.length);
+    assert.equal(await page.locator('.tree > details details[open]').count(), 0, '二级指标起初收起');
+    assert.equal(await page.locator('.tree .leaf').first().isVisible(), false);
     await shot('01-indicators-tree');
+    await page.getByRole('button', { name: '全部展开' }).click();
+    assert.ok(await page.locator('.tree .leaf').first().isVisible(), '全部展开后看到三级指标');
   });
 
   step(`按责任单位筛选：${UNIT}`, async () => {
@@ -251,7 +257,13 @@ describe('法治政府建设示范创建平台（真实浏览器）', () => {
     const codes = new Set(found.map((f) => f.code));
     for (const c of searchOwnText) assert.ok(codes.has(c), `正文含“${SEARCH}”的指标 ${c} 应在结果中`);
     assert.equal(await countText(), `共 ${leaves.length} 项三级指标，当前显示 ${found.length} 项。`);
+    // Hits are open and marked; one click clears the filter.
+    const marks = await page.locator('.tree .leaf mark').allInnerTexts();
+    assert.ok(marks.length > 0 && marks.every((m) => m === SEARCH), `查找的文字应标亮：${marks}`);
+    assert.ok(await page.locator('.tree .leaf mark').first().isVisible(), '筛选结果展开显示');
     await shot('03-indicators-search');
+    await Promise.all([page.waitForURL((u) => u.search === ''), page.getByRole('link', { name: '清除筛选，看全部指标' }).click()]);
+    assert.equal(await countText(), `共 ${leaves.length} 项三级指标。`);
   });
 
   step(`管理员为${UNIT}新增单位联络员`, async () => {

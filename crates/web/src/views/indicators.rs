@@ -48,6 +48,9 @@ pub enum TreeEvent {
         sep: &'static str,
         title: String,
         count: usize,
+        /// Shown open: the 一级指标 always, the rest when the list is filtered (so every
+        /// hit is in view); otherwise the tree starts folded to its 二级指标.
+        open: bool,
     },
     Leaf(LeafView),
     Close,
@@ -87,6 +90,34 @@ struct Filter<'a> {
     empty_groups: &'a HashSet<UnitId>,
 }
 
+impl Filter<'_> {
+    fn is_active(&self) -> bool {
+        self.visible.is_some() || self.text.is_some()
+    }
+}
+
+/// `text` cut around each occurrence of `query`: `(piece, is_hit)` in order, for the
+/// search hits to be marked. Without a query, the whole text, not a hit.
+pub fn highlight(text: &str, query: &str) -> Vec<(String, bool)> {
+    let query = query.trim();
+    if query.is_empty() {
+        return vec![(text.to_string(), false)];
+    }
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(query) {
+        if at > 0 {
+            out.push((rest[..at].to_string(), false));
+        }
+        out.push((query.to_string(), true));
+        rest = &rest[at + query.len()..];
+    }
+    if !rest.is_empty() {
+        out.push((rest.to_string(), false));
+    }
+    out
+}
+
 /// Flatten the tree into open/leaf/close events, keeping only matching leaves and the
 /// headings above them. Returns the number of leaves kept.
 fn events(
@@ -120,6 +151,7 @@ fn events(
                 sep: if depth == 0 { "、" } else { ". " },
                 title: node.title.clone(),
                 count: 0,
+                open: depth == 0 || f.is_active(),
             });
             let n = events(&node.children, f, here, depth + 1, out);
             if n == 0 {
