@@ -295,6 +295,13 @@ async fn admin_creates_a_liaison_who_sees_only_their_list() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // The refusal is on the form, with what was typed kept.
+    assert!(r.text.contains("未能创建用户："), "{}", r.text);
+    assert!(
+        r.text
+            .contains("name=\"username\" required placeholder=\"例如：sifaju\" value=\"nounit\"")
+    );
+    assert!(r.text.contains("<option value=\"liaison\" selected>"));
     // Disabled accounts cannot log in.
     let id = app
         .store

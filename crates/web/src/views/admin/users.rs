@@ -8,6 +8,7 @@ use crate::views::{Layout, flash, opt_id, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fazhi_store::{NewUser, UnitId, UnitSummary, User, UserId, UserRole};
 use serde::Deserialize;
@@ -25,9 +26,32 @@ struct UsersPage {
     me: UserId,
     users: Vec<UserRow>,
     units: Vec<UnitSummary>,
+    /// A refused 新增用户: the reason, shown on the form, and what was entered.
+    error: Option<String>,
+    entered: NewUserForm,
 }
 
-pub async fn list(State(state): State<AppState>, Admin(cu): Admin) -> WebResult<impl IntoResponse> {
+impl UsersPage {
+    fn role_selected(&self, role: &str) -> bool {
+        self.entered.role == role
+    }
+
+    fn unit_selected(&self, id: &UnitId) -> bool {
+        opt_id(&self.entered.unit_id) == Some(id.0)
+    }
+}
+
+pub async fn list(State(state): State<AppState>, Admin(cu): Admin) -> WebResult<Response> {
+    page(&state, &cu, None, NewUserForm::default()).await
+}
+
+/// The page, with the new-user form showing `error` and keeping what was `entered`.
+async fn page(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    error: Option<(StatusCode, String)>,
+    entered: NewUserForm,
+) -> WebResult<Response> {
     let units = state.store.units().await?;
     let users = state
         .store
@@ -43,16 +67,23 @@ pub async fn list(State(state): State<AppState>, Admin(cu): Admin) -> WebResult<
             user: u,
         })
         .collect();
-    render(&UsersPage {
-        layout: Layout::build(&state, &cu).await?,
+    let (status, error) = match error {
+        Some((status, why)) => (status, Some(why)),
+        None => (StatusCode::OK, None),
+    };
+    let page = render(&UsersPage {
+        layout: Layout::build(state, cu).await?,
         csrf: cu.csrf.clone(),
         me: cu.user.id,
         users,
         units,
-    })
+        error,
+        entered,
+    })?;
+    Ok((status, page).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct NewUserForm {
     username: String,
     display_name: String,
@@ -74,7 +105,28 @@ pub async fn create(
     Admin(cu): Admin,
     Form(form): Form<NewUserForm>,
 ) -> WebResult<Response> {
+    match create_user(&state, &cu, &form).await {
+        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
+        // A refusal stays on the form with what was entered; other failures as usual.
+        Err(WebError::BadRequest(why)) => {
+            page(&state, &cu, Some((StatusCode::BAD_REQUEST, why)), form).await
+        }
+        Err(WebError::Conflict(why)) => {
+            page(&state, &cu, Some((StatusCode::CONFLICT, why)), form).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn create_user(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    form: &NewUserForm,
+) -> WebResult<()> {
     let role = parse_role(&form.role)?;
+    if role == UserRole::Liaison && opt_id(&form.unit_id).is_none() {
+        return Err(WebError::BadRequest("单位联络员须选择所属单位".into()));
+    }
     let first = password::generate()?;
     let hash = hash_blocking(first.clone()).await?;
     let username = form.username.trim().to_string();
@@ -83,7 +135,7 @@ pub async fn create(
         .create_user(
             NewUser {
                 username: username.clone(),
-                display_name: form.display_name,
+                display_name: form.display_name.clone(),
                 password_hash: hash,
                 role,
                 unit_id: opt_id(&form.unit_id).map(UnitId),
@@ -93,14 +145,14 @@ pub async fn create(
         )
         .await?;
     flash(
-        &state,
-        &cu,
+        state,
+        cu,
         format!(
             "已创建用户 {username}，初始密码：{first}（只显示这一次，请转交本人；首次登录须修改）"
         ),
     )
     .await?;
-    Ok(Redirect::to("/admin/users").into_response())
+    Ok(())
 }
 
 /// After a reset or when disabling: the user's sessions end (but the admin's own, when
