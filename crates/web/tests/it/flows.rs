@@ -485,6 +485,35 @@ async fn importing_a_new_edition_keeps_the_old_one() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains("<strong>94</strong>末级指标"), "{}", r.text);
     assert!(r.text.contains("第35项没有填写责任单位"));
+    // Against the current version (the same table): nothing changed, said so; the button
+    // comes after what there is to check.
+    assert!(
+        r.text
+            .contains("新增 0 项、删除 0 项、改写 0 项、移动 0 项、责任单位变化 0 项")
+    );
+    assert!(r.text.contains("两个版本的指标和责任单位完全相同"));
+    let confirm = r.text.find("确认导入为新版本").unwrap();
+    assert!(r.text.find("检查结果（").unwrap() < confirm);
+    assert!(r.text.find("与当前版本《").unwrap() < confirm);
+    // One indicator reworded: shown as a character diff.
+    let edited = String::from_utf8(seed.to_vec())
+        .unwrap()
+        .replacen("一律取消", "全部取消", 1);
+    admin.get("/admin/import").await;
+    let changed = admin
+        .upload("/admin/import", "责任分工（修订）.txt", edited.as_bytes())
+        .await;
+    assert!(
+        changed.text.contains("新增 0 项、删除 0 项、改写 1 项"),
+        "{}",
+        changed.text
+    );
+    assert!(
+        changed.text.contains("<del>一律</del><ins>全部</ins>")
+            || changed.text.contains("<ins>全部</ins>")
+    );
+    admin.get("/admin/import").await;
+    let r = admin.upload("/admin/import", "责任分工.txt", seed).await;
     let token_at =
         r.text.find("name=\"token\" value=\"").unwrap() + "name=\"token\" value=\"".len();
     let token = r.text[token_at..token_at + 64].to_string();
