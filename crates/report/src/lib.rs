@@ -121,7 +121,8 @@ async fn resolve_scope(
 ) -> ReportResult<(TaskFilter, RoundId, String)> {
     let mut filter = filter.clone();
     let round: RoundId = match filter.round {
-        Some(r) => r,
+        // An earlier (or closed) round: it must exist.
+        Some(r) => store.round(r).await?.id,
         None => {
             store
                 .active_round()

@@ -43,11 +43,15 @@ pub(crate) async fn ensure_active_round(
     round_id: i64,
 ) -> StoreResult<()> {
     if active_round_id(conn).await? != Some(round_id) {
-        let name = campaign_round::Entity::find_by_id(round_id)
+        let round = campaign_round::Entity::find_by_id(round_id)
             .one(conn)
-            .await?
-            .map(|r| r.name)
-            .unwrap_or_default();
+            .await?;
+        let name = round.as_ref().map(|r| r.name.clone()).unwrap_or_default();
+        if round.is_some_and(|r| r.closed_at.is_some()) {
+            return Err(StoreError::invalid(format!(
+                "轮次“{name}”已结束，其任务只能查看和导出，不能修改"
+            )));
+        }
         return Err(StoreError::invalid(format!(
             "轮次“{name}”不是当前轮次，其任务只能查看，不能修改"
         )));

@@ -62,6 +62,15 @@ pub struct RoundInfo {
     /// The round it was copied from.
     pub previous_round_id: Option<RoundId>,
     pub is_active: bool,
+    /// 已结束: when the office closed it (read-only for good, still exported).
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by_name: Option<String>,
+}
+
+impl RoundInfo {
+    pub fn is_closed(&self) -> bool {
+        self.closed_at.is_some()
+    }
 }
 
 impl From<campaign_round::Model> for RoundInfo {
@@ -77,6 +86,8 @@ impl From<campaign_round::Model> for RoundInfo {
             created_by_name: m.created_by_name,
             previous_round_id: m.previous_round_id.map(RoundId),
             is_active: m.is_active,
+            closed_at: m.closed_at,
+            closed_by_name: m.closed_by_name,
         }
     }
 }
@@ -247,6 +258,12 @@ impl Store {
         let tx = self.begin().await?;
         let conn = tx.connection();
         let round = find_round(conn, id).await?;
+        if round.closed_at.is_some() {
+            return Err(StoreError::invalid(format!(
+                "轮次“{}”已结束，只能查看和导出；如需继续工作，请以它为基础开启新一轮",
+                round.name
+            )));
+        }
         let previous = active_round_id(conn).await?;
         if previous == Some(round.id) {
             return Ok(());
@@ -265,6 +282,41 @@ impl Store {
         )
         .await?;
         tx.commit().await
+    }
+}
+
+impl Store {
+    /// Closes the round (结束本轮): it stops being the round in progress, its tasks are
+    /// read-only for good, and it is kept and can still be exported. A new round can be
+    /// opened from it (`NewRound::copy_from`). Closing twice is refused.
+    pub async fn close_round(&self, id: RoundId, actor: &Actor) -> StoreResult<RoundInfo> {
+        let tx = self.begin().await?;
+        let conn = tx.connection();
+        let round = find_round(conn, id).await?;
+        if round.closed_at.is_some() {
+            return Err(StoreError::invalid(format!("轮次“{}”已经结束", round.name)));
+        }
+        let at = now();
+        campaign_round::Entity::update_many()
+            .col_expr(campaign_round::Column::IsActive, Expr::value(false))
+            .col_expr(campaign_round::Column::ClosedAt, Expr::value(Some(at)))
+            .col_expr(
+                campaign_round::Column::ClosedByName,
+                Expr::value(Some(actor.name.clone())),
+            )
+            .filter(campaign_round::Column::Id.eq(round.id))
+            .exec(conn)
+            .await?;
+        let closed = RoundInfo::from(find_round(conn, id).await?);
+        append_audit(
+            &tx,
+            AuditEntry::new(actor, "round.close", "campaign_round", Some(id.to_string()))
+                .before(serde_json::json!({ "active": round.is_active, "name": round.name }))
+                .after(&closed),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(closed)
     }
 }
 

@@ -217,6 +217,7 @@ pub fn router(state: AppState) -> Router {
     let work = Router::new()
         .route("/rounds", get(rounds::rounds))
         .route("/admin/rounds", post(rounds::open_round))
+        .route("/admin/rounds/{id}/close", post(rounds::close_round))
         .route("/admin/tasks/due", post(tasks::set_due))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/batch", post(batch::batch))

@@ -284,6 +284,8 @@ pub(crate) mod campaign_round {
         pub created_by_name: String,
         pub previous_round_id: Option<i64>,
         pub is_active: bool,
+        pub closed_at: Option<DateTimeUtc>,
+        pub closed_by_name: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

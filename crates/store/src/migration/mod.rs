@@ -11,6 +11,7 @@ mod m20261128_000005_supervision;
 mod m20261201_000006_audit_head;
 mod m20261201_000008_jobs;
 mod m20261201_000009_web_hardening;
+mod m20261203_000010_round_close;
 
 pub(crate) struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_audit_head::Migration),
             Box::new(m20261201_000008_jobs::Migration),
             Box::new(m20261201_000009_web_hardening::Migration),
+            Box::new(m20261203_000010_round_close::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ use crate::common::*;
 store_tests!(
     guards_refuse_an_empty_submission_and_keep_what_was_stated,
     withdraw_works_once_and_only_before_review,
+    a_closed_round_is_kept_read_only_and_a_new_one_opens_from_it,
 );
 
 async fn open_and_sign(s: &Store) -> (TaskSummary, fazhi_store::User) {
@@ -266,4 +267,66 @@ async fn withdraw_works_once_and_only_before_review(db: Db) {
         .await
         .unwrap();
     assert_eq!(log.len(), 1);
+}
+
+async fn a_closed_round_is_kept_read_only_and_a_new_one_opens_from_it(db: Db) {
+    let s = &db.store;
+    let (t, unit) = open_and_sign(s).await;
+    report(s, &t, &unit).await;
+    let round = s.active_round().await.unwrap().unwrap();
+    let closed = s.close_round(round.id, &admin()).await.unwrap();
+    assert!(closed.is_closed() && !closed.is_active);
+    assert_eq!(s.active_round().await.unwrap(), None);
+    // Its work is kept and read-only.
+    let detail = s.task(t.id).await.unwrap();
+    assert_eq!(detail.reports.len(), 1);
+    refused(
+        s.transition_with(
+            t.id,
+            &TaskAction::Submit,
+            &said("x", true),
+            ActorRole::ResponsibleUnit,
+            &unit.actor(),
+            today(),
+        )
+        .await,
+        "已结束，其任务只能查看和导出",
+    );
+    match s.activate_round(round.id, &admin()).await {
+        Err(StoreError::Invalid(m)) => assert!(m.contains("已结束"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        s.close_round(round.id, &admin()).await.is_err(),
+        "closed once"
+    );
+    // A new round opened from it.
+    let day = |m, d| NaiveDate::from_ymd_opt(2027, m, d).unwrap();
+    let next = s
+        .open_round(
+            NewRound {
+                name: "2027年度".into(),
+                starts_on: day(1, 1),
+                ends_on: day(12, 31),
+                framework_id: None,
+                due_on: None,
+                copy_from: Some(round.id),
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert!(next.tasks_created > 0);
+    let rounds = s.rounds().await.unwrap();
+    assert_eq!(rounds.len(), 2);
+    assert!(rounds.iter().any(|r| r.id == round.id && r.is_closed()));
+    let log = s
+        .audit_entries(&AuditFilter {
+            action: Some("round.close".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(s.verify_audit().await.unwrap().map(|_| ()), Ok(()));
 }

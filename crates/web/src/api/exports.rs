@@ -40,22 +40,30 @@ pub(super) async fn export_responsibility(
 pub(super) struct LedgerParamsDto {
     /// One unit only (a liaison: its own, the default).
     unit_id: Option<i64>,
+    /// An earlier or closed round (default the round in progress).
+    round_id: Option<i64>,
 }
 
-/// The 任务台账 of the round in progress as of today (.xlsx: tasks, 单位排名, 汇总).
+/// The 任务台账 of the round in progress (or of `round_id`) as of today (.xlsx: tasks, 单位排名, 汇总).
 #[utoipa::path(get, path = "/exports/ledger", tag = "exports", params(LedgerParamsDto), responses(
     (status = 200, description = "任务台账", content_type = XLSX, body = ExportFile),
     (status = 400, description = "查询参数无效", body = crate::api::ErrorDto),
     (status = 401, description = "未登录或令牌无效", body = crate::api::ErrorDto),
     (status = 403, description = "联络员只能导出本单位的任务台账", body = crate::api::ErrorDto),
-    (status = 404, description = "没有该单位", body = crate::api::ErrorDto),
+    (status = 404, description = "没有该单位或轮次", body = crate::api::ErrorDto),
     (status = 409, description = "没有进行中的轮次", body = crate::api::ErrorDto)))]
 pub(super) async fn export_ledger(
     State(state): State<AppState>,
     cu: CurrentUser,
     ApiQuery(q): ApiQuery<LedgerParamsDto>,
 ) -> ApiResult<Response> {
-    Ok(ledger_file(&state, &cu, q.unit_id.map(fazhi_store::UnitId)).await?)
+    Ok(ledger_file(
+        &state,
+        &cu,
+        q.unit_id.map(fazhi_store::UnitId),
+        q.round_id.map(fazhi_store::RoundId),
+    )
+    .await?)
 }
 
 /// The file type of the 工作进展报告.
@@ -74,6 +82,8 @@ pub(super) struct ReportParamsDto {
     format: Option<ReportFormatDto>,
     /// One unit's report (a liaison: its own, the default); none: the whole county.
     unit_id: Option<i64>,
+    /// An earlier or closed round (default the round in progress).
+    round_id: Option<i64>,
     /// The date the numbers are judged on, `2026-06-30` (default today; not later than today).
     #[param(value_type = Option<String>, format = Date)]
     as_of: Option<String>,
@@ -94,14 +104,14 @@ pub(super) struct ReportParamsDto {
     note: Option<String>,
 }
 
-/// The 工作进展报告 of the round in progress, laid out as a 公文 (GB/T 9704), as .docx or
+/// The 工作进展报告 of the round in progress (or of `round_id`), laid out as a 公文 (GB/T 9704), as .docx or
 /// .pdf; the numbers are those of the 看板 and the 任务台账.
 #[utoipa::path(get, path = "/exports/report", tag = "exports", params(ReportParamsDto), responses(
     (status = 200, description = "工作进展报告（.docx 或 .pdf）", content_type = "application/pdf", body = ExportFile),
     (status = 400, description = "格式、日期或文字长度无效", body = crate::api::ErrorDto),
     (status = 401, description = "未登录或令牌无效", body = crate::api::ErrorDto),
     (status = 403, description = "联络员只能导出本单位的工作进展报告", body = crate::api::ErrorDto),
-    (status = 404, description = "没有该单位", body = crate::api::ErrorDto),
+    (status = 404, description = "没有该单位或轮次", body = crate::api::ErrorDto),
     (status = 409, description = "没有进行中的轮次", body = crate::api::ErrorDto),
     (status = 503, description = "服务器没有中文字体，无法生成 PDF（消息中写明要安装的软件包）", body = crate::api::ErrorDto)))]
 pub(super) async fn export_report(
@@ -124,6 +134,7 @@ pub(super) async fn export_report(
         recipient: q.recipient,
         date: q.date,
         note: q.note,
+        round: q.round_id.map(|r| r.to_string()),
     };
     Ok(report_file(&state, &cu, request).await?)
 }

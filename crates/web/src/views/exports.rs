@@ -16,7 +16,7 @@ use fazhi_report::{
     LedgerParams, PdfSettings, ReportError, ReportFormat, ReportOptions, ReportParams,
     export_ledger, export_report, export_responsibility,
 };
-use fazhi_store::{TaskFilter, UnitId, UserRole};
+use fazhi_store::{RoundId, TaskFilter, UnitId, UserRole};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -39,10 +39,18 @@ struct ExportsPage {
     csrf: String,
     today: String,
     default_issuer: String,
+    /// Rounds not in progress (closed or earlier): id and name, newest first.
+    earlier: Vec<(i64, String)>,
 }
 
 pub async fn page(State(state): State<AppState>, cu: CurrentUser) -> WebResult<impl IntoResponse> {
-    let round = state.store.active_round().await?.map(|r| r.name);
+    let rounds = state.store.rounds().await?;
+    let round = rounds.iter().find(|r| r.is_active).map(|r| r.name.clone());
+    let earlier = rounds
+        .iter()
+        .filter(|r| !r.is_active)
+        .map(|r| (r.id.0, r.name.clone()))
+        .collect();
     let is_liaison = cu.user.role == UserRole::Liaison;
     let own_unit = match cu.user.unit_id {
         Some(u) if is_liaison => Some(state.store.unit(u).await?.name),
@@ -71,6 +79,7 @@ pub async fn page(State(state): State<AppState>, cu: CurrentUser) -> WebResult<i
         units,
         csrf: cu.csrf.clone(),
         today: state.today().to_string(),
+        earlier,
     })
 }
 
@@ -96,6 +105,8 @@ pub async fn responsibility_file(state: &AppState, cu: &CurrentUser) -> WebResul
 pub struct LedgerQuery {
     /// A unit's id, or empty for all units.
     unit: Option<String>,
+    /// An earlier or closed round's id; empty: the round in progress.
+    round: Option<String>,
 }
 
 /// `GET /exports/ledger.xlsx[?unit=ID]`: the 任务台账 of the round in progress.
@@ -105,7 +116,8 @@ pub async fn ledger(
     Query(q): Query<LedgerQuery>,
 ) -> WebResult<Response> {
     let asked = parse_unit(q.unit.as_deref())?;
-    ledger_file(&state, &cu, asked).await
+    let round = parse_round(q.round.as_deref())?;
+    ledger_file(&state, &cu, asked, round).await
 }
 
 /// A unit id from a form or query field; empty is none.
@@ -115,6 +127,18 @@ pub fn parse_unit(raw: Option<&str>) -> WebResult<Option<UnitId>> {
         Some(s) => {
             Ok(Some(UnitId(s.parse().map_err(|_| {
                 WebError::BadRequest(format!("单位编号“{s}”无效"))
+            })?)))
+        }
+    }
+}
+
+/// A round id from a form or query field; empty is the round in progress.
+pub fn parse_round(raw: Option<&str>) -> WebResult<Option<RoundId>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => {
+            Ok(Some(RoundId(s.parse().map_err(|_| {
+                WebError::BadRequest(format!("轮次编号“{s}”无效"))
             })?)))
         }
     }
@@ -152,12 +176,14 @@ pub async fn ledger_file(
     state: &AppState,
     cu: &CurrentUser,
     asked: Option<UnitId>,
+    round: Option<RoundId>,
 ) -> WebResult<Response> {
     let unit = export_unit(cu, asked, "任务台账")?;
     let scope = scope_name(state, unit).await?;
     let params = LedgerParams {
         filter: TaskFilter {
             unit,
+            round,
             ..Default::default()
         },
         as_of: state.today(),
@@ -193,6 +219,8 @@ pub struct ReportRequest {
     pub date: Option<String>,
     /// A free 说明 paragraph printed before the numbers.
     pub note: Option<String>,
+    /// An earlier or closed round's id (default the round in progress).
+    pub round: Option<String>,
 }
 
 /// `POST /exports/report`: the 工作进展报告 (.docx or .pdf) of the round in progress.
@@ -225,6 +253,7 @@ pub async fn report_file(
         }
     };
     let unit = export_unit(cu, parse_unit(f.unit.as_deref())?, "工作进展报告")?;
+    let round = parse_round(f.round.as_deref())?;
     let as_of = opt_date(&f.as_of, "统计截至日期")?.unwrap_or_else(|| state.today());
     if as_of > state.today() {
         return Err(WebError::BadRequest(format!(
@@ -246,6 +275,7 @@ pub async fn report_file(
     let params = ReportParams {
         filter: TaskFilter {
             unit,
+            round,
             ..Default::default()
         },
         as_of,

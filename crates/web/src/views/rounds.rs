@@ -97,3 +97,23 @@ pub async fn open_round(
     flash_with_warning(&state, &cu, msg, warning).await?;
     Ok(Redirect::to("/tasks").into_response())
 }
+
+/// `POST /admin/rounds/{id}/close`: 结束本轮. The round is kept, read-only, exportable.
+pub async fn close_round(
+    State(state): State<AppState>,
+    Admin(cu): Admin,
+    axum::extract::Path(id): axum::extract::Path<RoundId>,
+) -> WebResult<Response> {
+    let closed = state.store.close_round(id, &cu.user.actor()).await?;
+    flash_with_warning(
+        &state,
+        &cu,
+        format!(
+            "“{}”已结束：任务只能查看和导出，不再修改。可以以它为基础开启新一轮（沿用截止日期）。",
+            closed.name
+        ),
+        None,
+    )
+    .await?;
+    Ok(Redirect::to("/rounds").into_response())
+}

@@ -407,6 +407,7 @@ async fn every_change_route_for_every_role() {
             "/admin/import/confirm".into(),
             vec![("token", "0".repeat(64))],
         ),
+        ("/admin/rounds/1/close".into(), vec![]),
         // Batch actions other than 签收 are the office's.
         (
             "/tasks/batch".into(),

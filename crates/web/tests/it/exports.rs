@@ -270,3 +270,79 @@ async fn report_downloads_as_word_and_pdf_with_the_rules_of_the_ledger() {
             .contains("特此报告。")
     }));
 }
+
+/// 结束本轮: the round leaves the work pages, its tasks stay readable, and its 任务台账 can
+/// still be downloaded (a liaison: its own unit's) from the 轮次 and 导出 pages and the API.
+#[tokio::test]
+async fn a_closed_round_is_kept_and_exported() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    admin.open_round("2026年度创建工作", 2026).await;
+    let round = app.store.active_round().await.unwrap().unwrap().id;
+    let page = admin.get("/rounds").await;
+    assert!(
+        page.text
+            .contains(&format!("action=\"/admin/rounds/{round}/close\""))
+    );
+    assert!(
+        page.text
+            .contains("data-confirm=\"确定结束“2026年度创建工作”吗？")
+    );
+    let mut sifa = app.login("sifa").await;
+    sifa.get("/tasks").await;
+    let r = sifa
+        .post(&format!("/admin/rounds/{round}/close"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "the office's");
+
+    let r = admin
+        .post(&format!("/admin/rounds/{round}/close"), &[])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/rounds"));
+    let page = admin.get("/rounds").await;
+    assert!(
+        page.text.contains("“2026年度创建工作”已结束"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("可查阅和导出"));
+    assert!(
+        page.text
+            .contains(&format!("href=\"/exports/ledger.xlsx?round={round}\""))
+    );
+    let r = admin
+        .post(&format!("/admin/rounds/{round}/close"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "closed once");
+
+    let (bytes, _) = download(&mut admin, &format!("/exports/ledger.xlsx?round={round}")).await;
+    let all = cells(&bytes);
+    assert!(all.iter().any(|c| c.contains("县财政局")), "every unit");
+    let (bytes, _) = download(&mut sifa, &format!("/exports/ledger.xlsx?round={round}")).await;
+    let own = cells(&bytes);
+    assert!(
+        !own.iter().any(|c| c == "县财政局"),
+        "a liaison its own unit only"
+    );
+    let page = sifa.get("/exports").await;
+    assert!(
+        page.text.contains("“2026年度创建工作”的任务台账"),
+        "{}",
+        page.text
+    );
+    let r = admin.get("/exports/ledger.xlsx?round=9999").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = admin.get("/exports/ledger.xlsx?round=abc").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let audit = app
+        .store
+        .audit_entries(&AuditFilter {
+            action: Some("round.close".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+}
