@@ -484,6 +484,10 @@ pub struct TaskSync {
     /// Open tasks of units that no longer hold their indicator: kept with their work,
     /// never deleted; the office decides (销号, or give the unit the indicator back).
     pub no_longer_held: Vec<SyncedTask>,
+    /// Tasks of units that no longer hold their indicator and had nothing on them (待签收,
+    /// no 督办单): removed, so the unit's list no longer shows work it does not have.
+    #[serde(default)]
+    pub removed_untouched: Vec<SyncedTask>,
 }
 
 impl TaskSync {
@@ -501,6 +505,13 @@ impl TaskSync {
             parts.push(format!(
                 "{}项任务的牵头/配合已随之更新",
                 self.role_changed.len()
+            ));
+        }
+        if !self.removed_untouched.is_empty() {
+            parts.push(format!(
+                "{}项尚未签收的任务随之撤销（{}）",
+                self.removed_untouched.len(),
+                name_tasks(&self.removed_untouched)
             ));
         }
         if !self.no_longer_held.is_empty() {
@@ -608,11 +619,19 @@ pub(crate) async fn follow_division(tx: &Tx, actor: &Actor) -> StoreResult<TaskS
     left.sort_by_key(|t| t.id);
     for t in left {
         let status = enum_from_str::<TaskStatus>(&t.status)?;
-        if !status.is_done() {
+        if status == TaskStatus::Pending && untouched(conn, t.id).await? {
+            // Nothing was done on it: no work is lost by removing it.
+            task::Entity::delete_by_id(t.id).exec(conn).await?;
+            sync.removed_untouched
+                .push(named(t.id, t.node_id, t.unit_id));
+        } else if !status.is_done() {
             sync.no_longer_held.push(named(t.id, t.node_id, t.unit_id));
         }
     }
-    if !sync.created.is_empty() || !sync.role_changed.is_empty() {
+    if !sync.created.is_empty()
+        || !sync.role_changed.is_empty()
+        || !sync.removed_untouched.is_empty()
+    {
         append_audit(
             tx,
             AuditEntry::new(
@@ -626,6 +645,62 @@ pub(crate) async fn follow_division(tx: &Tx, actor: &Actor) -> StoreResult<TaskS
         .await?;
     }
     Ok(sync)
+}
+
+/// Whether nothing at all hangs on the task: no step, report, evidence, value, ledger
+/// case or 督办单 (a 待签收 task can have been chased with a 督办单).
+async fn untouched(conn: &impl ConnectionTrait, task_id: i64) -> StoreResult<bool> {
+    use crate::entity::{
+        evidence, ledger_case, measurement, progress_report, supervision_notice, task_event,
+    };
+    use sea_orm::PaginatorTrait;
+    let none = task_event::Entity::find()
+        .filter(task_event::Column::TaskId.eq(task_id))
+        .count(conn)
+        .await?
+        == 0
+        && progress_report::Entity::find()
+            .filter(progress_report::Column::TaskId.eq(task_id))
+            .count(conn)
+            .await?
+            == 0
+        && evidence::Entity::find()
+            .filter(evidence::Column::TaskId.eq(task_id))
+            .count(conn)
+            .await?
+            == 0
+        && measurement::Entity::find()
+            .filter(measurement::Column::TaskId.eq(task_id))
+            .count(conn)
+            .await?
+            == 0
+        && ledger_case::Entity::find()
+            .filter(ledger_case::Column::TaskId.eq(task_id))
+            .count(conn)
+            .await?
+            == 0
+        && supervision_notice::Entity::find()
+            .filter(supervision_notice::Column::TaskId.eq(task_id))
+            .count(conn)
+            .await?
+            == 0;
+    Ok(none)
+}
+
+impl Store {
+    /// Whether the task's unit still holds its indicator under the division of the task's
+    /// round (itself or through a group): `false` for a task kept after the division
+    /// changed, for the office to decide on.
+    pub async fn task_still_held(&self, id: TaskId) -> StoreResult<bool> {
+        let conn = self.connection();
+        let t = crate::guard::find_task(conn, id).await?;
+        let round = find_round(conn, RoundId(t.round_id)).await?;
+        let plan = plan_tasks(conn, round.framework_id).await?;
+        Ok(plan
+            .planned
+            .iter()
+            .any(|p| p.node_id == t.node_id && p.unit_id == t.unit_id))
+    }
 }
 
 async fn open_in(

@@ -351,7 +351,7 @@ async fn groups_expand_to_their_members(db: Db) {
     assert_eq!(m.via_group, Some((group, "各执法部门".to_string())));
 
     // The first round kept the tasks it had plus those it followed the division with,
-    // and is no longer the active one.
+    // less the disabled unit's, which nobody had touched, and is no longer the active one.
     assert_eq!(
         s.tasks(&TaskFilter {
             round: Some(first.round_id),
@@ -360,7 +360,7 @@ async fn groups_expand_to_their_members(db: Db) {
         .await
         .unwrap()
         .len(),
-        first.tasks_created + 20
+        first.tasks_created + 20 - audit_codes.len()
     );
     assert!(!s.round(first.round_id).await.unwrap().is_active);
     assert_eq!(
@@ -447,6 +447,24 @@ async fn the_round_in_progress_follows_the_division(db: Db) {
         s.task(started.id).await.unwrap().summary.status,
         TaskStatus::InProgress
     );
+    // A unit removed before it did anything: its task goes, with nothing lost.
+    let change = s.unassign(leaf("35"), sifa, &admin()).await.unwrap();
+    assert_eq!(change.tasks.removed_untouched.len(), 1, "{change:?}");
+    assert!(
+        change
+            .tasks
+            .no_longer_held
+            .iter()
+            .all(|t| t.task_id == started.id),
+        "only the started one of item 4 is still listed"
+    );
+    assert!(change.tasks.summary().contains("1项尚未签收的任务随之撤销"));
+    assert!(
+        pairs_of(s, round)
+            .await
+            .iter()
+            .all(|(code, unit, _)| !(code == "35" && unit == "县司法局"))
+    );
     // Giving it back creates nothing new: the task is still there.
     let change = s.assign(leaf("4"), sifa, Role::Co, &admin()).await.unwrap();
     assert!(change.tasks.created.is_empty(), "{change:?}");
@@ -467,7 +485,7 @@ async fn the_round_in_progress_follows_the_division(db: Db) {
         })
         .await
         .unwrap();
-    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log.len(), 4, "{log:?}");
     assert_eq!(s.verify_audit().await.unwrap().map(|_| ()), Ok(()));
 }
 

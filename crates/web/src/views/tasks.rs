@@ -268,6 +268,9 @@ struct TaskPage {
     sup: super::measures::TaskSupervision,
     /// Shown when 报送 or 通过 is among the actions.
     guard: Option<GuardView>,
+    /// The office, on an open task of the round in progress whose unit no longer holds
+    /// the indicator: say so and offer to give it back.
+    not_held: bool,
 }
 
 pub async fn task(
@@ -302,6 +305,10 @@ pub async fn task(
     let can_review = matches!(role, ActorRole::Office | ActorRole::LeadUnit);
     let overdue =
         d.summary.due_on.is_some_and(|due| due < state.today()) && !d.summary.status.is_done();
+    let not_held = active
+        && cu.user.role == UserRole::Admin
+        && !d.summary.status.is_done()
+        && !state.store.task_still_held(id).await?;
     render(&TaskPage {
         layout: Layout::build(&state, &cu).await?,
         csrf: cu.csrf.clone(),
@@ -316,6 +323,7 @@ pub async fn task(
         max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
         sup: super::measures::task_supervision(&state, &d.summary).await?,
         guard,
+        not_held,
         d,
     })
 }

@@ -1041,3 +1041,55 @@ async fn downloads_answer_range_requests() {
         assert!(!r.text.contains("%PDF"));
     }
 }
+
+/// A unit taken off an indicator mid-round: its started task stays, and the office is told
+/// on the task page and can give the indicator back with one button; a task nobody had
+/// signed is removed with the change.
+#[tokio::test]
+async fn a_task_no_longer_held_is_shown_to_the_office() {
+    let app = App::new().await;
+    app.user("boss", UserRole::Admin, None).await;
+    app.user("sifa", UserRole::Liaison, Some("县司法局")).await;
+    let mut admin = app.login("boss").await;
+    admin.open_round("2027", 2027).await;
+    let mut sifa = app.login("sifa").await;
+    let id = sifa.task_id("4").await;
+    let t = format!("/tasks/{id}");
+    sifa.post(&format!("{t}/action"), &[("action", "sign")])
+        .await;
+    let page = admin.get(&t).await;
+    assert!(!page.text.contains("id=\"not-held\""));
+    let node = app
+        .store
+        .task(fazhi_store::TaskId(id))
+        .await
+        .unwrap()
+        .summary
+        .node_id;
+    let sifa_unit = app.unit_id("县司法局").await;
+    admin.get(&format!("/indicators/{node}")).await;
+    let r = admin
+        .post(
+            &format!("/indicators/{node}/unassign"),
+            &[("unit_id", &sifa_unit.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get(&t).await;
+    assert!(
+        page.text.contains("县司法局已不再承担第4项指标"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains(">恢复分工</button>"));
+    let r = admin
+        .post(
+            &format!("/indicators/{node}/assign"),
+            &[("unit_id", &sifa_unit.to_string()), ("role", "lead")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = admin.get(&t).await;
+    assert!(!page.text.contains("id=\"not-held\""), "held again");
+    assert!(page.text.contains("县司法局（牵头）"));
+}
