@@ -140,24 +140,27 @@ describe('手机上办一项任务：看板 → 待办 → 任务 → 签收 →
     const upload = l.locator('form[action*="/files"]').last();
     await upload.locator('input[name=title]').fill('执法全过程记录（录像）');
     await upload.locator('input[type=file]').setInputFiles(file);
-    // Every value the bar takes, sampled, and whether the button was disabled meanwhile.
+    // Every value the bar takes (each progress event sets it) and whether the button was
+    // disabled meanwhile: recorded as the attributes change, whatever the timers do.
     await l.evaluate(() => {
       const form = [...document.querySelectorAll('form[data-upload]')].pop();
       const bar = form.querySelector('progress');
       const button = form.querySelector('button[type=submit]');
       window.uploadSeen = { values: [], disabledWhileSending: false };
-      setInterval(() => {
+      new MutationObserver(() => {
         if (bar.hidden) return;
         window.uploadSeen.values.push([Number(bar.value), Number(bar.max)]);
         if (button.disabled) window.uploadSeen.disabledWhileSending = true;
-      }, 20);
+      }).observe(bar, { attributes: true });
     });
-    // Slow the line so the progress can be seen (about 20 MB/s up).
+    // Slow the line so the progress can be seen (about 10 MB/s up, some 5 s).
     const cdp = await l.context().newCDPSession(l);
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20 * 1024 * 1024 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 10 * 1024 * 1024 });
     const reloaded = l.waitForEvent('load', { timeout: 60_000 });
     await upload.getByRole('button', { name: '上传', exact: true }).click();
     await l.locator('form[data-upload] .upload-status', { hasText: /正在上传：已发送 .* \/ 50\.0 MB（\d+%），请不要关闭页面/ }).last().waitFor();
+    // The bar moves: at least two values strictly between 0 and the file's size.
+    await l.waitForFunction(() => window.uploadSeen.values.filter(([v, max]) => max > 1000 && v > 0 && v < max).length >= 2, null, { timeout: 30_000 });
     const during = await l.evaluate(() => window.uploadSeen);
     await reloaded;
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });

@@ -693,7 +693,10 @@ impl Store {
     /// changed, for the office to decide on.
     pub async fn task_still_held(&self, id: TaskId) -> StoreResult<bool> {
         let conn = self.connection();
-        let t = crate::guard::find_task(conn, id).await?;
+        let t = task::Entity::find_by_id(id.0)
+            .one(conn)
+            .await?
+            .ok_or_else(|| StoreError::not_found(format!("任务 #{id}")))?;
         let round = find_round(conn, RoundId(t.round_id)).await?;
         let plan = plan_tasks(conn, round.framework_id).await?;
         Ok(plan
