@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use fazhi_import::compare::{Change, Comparison, DiffPiece, Place};
+use fazhi_import::compare::{Change, Comparison, DiffPiece};
 use fazhi_import::errata::{self, Errata};
 use fazhi_import::{ImportOptions, ImportOutput, InputFormat, Severity};
 
@@ -167,23 +167,6 @@ fn compare(args: &ImportArgs, files: &[PathBuf]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn units_label(p: &Place) -> String {
-    if p.units.is_empty() {
-        return "（无）".into();
-    }
-    p.units
-        .iter()
-        .map(|u| {
-            if p.lead.contains(u) {
-                format!("{u}（牵头）")
-            } else {
-                u.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("、")
-}
-
 fn diff_label(diff: &[DiffPiece]) -> String {
     diff.iter()
         .map(|d| match d {
@@ -196,16 +179,7 @@ fn diff_label(diff: &[DiffPiece]) -> String {
 
 fn print_comparison(w: &mut impl Write, c: &Comparison) -> Result<()> {
     writeln!(w, "旧版本《{}》 → 新版本《{}》", c.old_title, c.new_title)?;
-    let n = |f: fn(&Change) -> bool| c.count(f);
-    writeln!(
-        w,
-        "新增 {} 项、删除 {} 项、改写 {} 项、移动 {} 项、责任单位变化 {} 项",
-        n(|c| matches!(c, Change::Added { .. })),
-        n(|c| matches!(c, Change::Removed { .. })),
-        n(|c| matches!(c, Change::Reworded { .. })),
-        n(|c| matches!(c, Change::Moved { .. })),
-        n(|c| matches!(c, Change::Responsibility { .. })),
-    )?;
+    writeln!(w, "{}", c.summary())?;
     if c.changes.is_empty() {
         writeln!(w, "两个版本的指标完全相同")?;
     }
@@ -213,7 +187,7 @@ fn print_comparison(w: &mut impl Write, c: &Comparison) -> Result<()> {
         match change {
             Change::Added { new } => {
                 writeln!(w, "【新增】{} {}", new.label(), new.text)?;
-                writeln!(w, "        责任单位：{}", units_label(new))?;
+                writeln!(w, "        责任单位：{}", new.units_label())?;
             }
             Change::Removed { old } => writeln!(w, "【删除】{} {}", old.label(), old.text)?,
             Change::Reworded {
@@ -243,8 +217,8 @@ fn print_comparison(w: &mut impl Write, c: &Comparison) -> Result<()> {
                 w,
                 "【责任单位】{}：{} → {}",
                 new.label(),
-                units_label(old),
-                units_label(new)
+                old.units_label(),
+                new.units_label()
             )?,
         }
     }

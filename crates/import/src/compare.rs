@@ -27,6 +27,24 @@ pub struct Place {
 }
 
 impl Place {
+    /// `县司法局（牵头）、县财政局`, or `（无）`.
+    pub fn units_label(&self) -> String {
+        if self.units.is_empty() {
+            return "（无）".into();
+        }
+        self.units
+            .iter()
+            .map(|u| {
+                if self.lead.contains(u) {
+                    format!("{u}（牵头）")
+                } else {
+                    u.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
     /// `一/1/第3项`, for people.
     pub fn label(&self) -> String {
         let mut parts = self.path.clone();
@@ -81,6 +99,19 @@ pub struct Comparison {
 impl Comparison {
     pub fn count(&self, pred: impl Fn(&Change) -> bool) -> usize {
         self.changes.iter().filter(|c| pred(c)).count()
+    }
+
+    /// `新增 2 项、删除 1 项、改写 3 项、移动 0 项、责任单位变化 1 项`.
+    pub fn summary(&self) -> String {
+        let n = |f: fn(&Change) -> bool| self.count(f);
+        format!(
+            "新增 {} 项、删除 {} 项、改写 {} 项、移动 {} 项、责任单位变化 {} 项",
+            n(|c| matches!(c, Change::Added { .. })),
+            n(|c| matches!(c, Change::Removed { .. })),
+            n(|c| matches!(c, Change::Reworded { .. })),
+            n(|c| matches!(c, Change::Moved { .. })),
+            n(|c| matches!(c, Change::Responsibility { .. })),
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use fazhi_import::compare::{Change, Comparison, DiffPiece, Place, compare};
+use fazhi_import::compare::{Change, Comparison, DiffPiece, compare};
 use fazhi_import::{ImportOptions, ImportOutput, Severity};
 use fazhi_store::FrameworkInfo;
 use serde::Deserialize;
@@ -37,39 +37,13 @@ pub struct Preview {
 }
 
 impl Preview {
-    /// `新增 2 项、删除 1 项 …`, the comparison's summary line.
+    /// The comparison's summary line.
     pub fn change_summary(&self) -> String {
-        let Some(c) = &self.comparison else {
-            return String::new();
-        };
-        let n = |f: fn(&Change) -> bool| c.count(f);
-        format!(
-            "新增 {} 项、删除 {} 项、改写 {} 项、移动 {} 项、责任单位变化 {} 项",
-            n(|c| matches!(c, Change::Added { .. })),
-            n(|c| matches!(c, Change::Removed { .. })),
-            n(|c| matches!(c, Change::Reworded { .. })),
-            n(|c| matches!(c, Change::Moved { .. })),
-            n(|c| matches!(c, Change::Responsibility { .. })),
-        )
+        self.comparison
+            .as_ref()
+            .map(Comparison::summary)
+            .unwrap_or_default()
     }
-}
-
-/// `县司法局（牵头）、县财政局`, or `（无）`.
-pub fn units_label(p: &Place) -> String {
-    if p.units.is_empty() {
-        return "（无）".into();
-    }
-    p.units
-        .iter()
-        .map(|u| {
-            if p.lead.contains(u) {
-                format!("{u}（牵头）")
-            } else {
-                u.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("、")
 }
 
 const LEVELS: [&str; 6] = [
