@@ -449,6 +449,23 @@ pub fn return_reason(d: &TaskDetail) -> Option<ReturnReason> {
     })
 }
 
+/// While a task is 已报送: what the unit stated with it (无需材料的说明 / why it submits
+/// over open rules), for the reviewer to read before deciding.
+pub fn submit_note(d: &TaskDetail) -> Option<String> {
+    if d.summary.status != TaskStatus::Submitted {
+        return None;
+    }
+    d.events
+        .iter()
+        .rev()
+        .find(|e| e.action == TaskActionKind::Submit)?
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
 #[derive(Deserialize)]
 pub struct ScoreForm {
     score: String,

@@ -374,6 +374,11 @@ async fn submit_is_guarded_and_can_be_withdrawn() {
     );
     assert!(
         page.text
+            .contains("<strong>报送时的说明：</strong>审核台账由市司法局统一汇总"),
+        "the reviewer reads it before deciding"
+    );
+    assert!(
+        page.text
             .contains("通过理由（仍要通过时必填，记入办理记录）")
     );
     assert!(
