@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use fazhi_domain::supervision::NoticeLevel;
 use fazhi_domain::task::{ActorRole, Assurance, TaskAction};
 use fazhi_store::{TaskId, UserRole};
 
@@ -19,7 +18,7 @@ use crate::AppState;
 use crate::access::task_role;
 use crate::error::{WebError, WebResult};
 use crate::session::CurrentUser;
-use crate::views::{flash_with_warning, opt_date};
+use crate::views::{flash, flash_with_warning, opt_date};
 
 /// Most tasks one batch may name (a county round holds ~110; a unit far fewer).
 const MAX_BATCH: usize = 500;
@@ -168,22 +167,11 @@ pub async fn batch(
                 .store
                 .set_due(&ids.into_iter().collect::<Vec<_>>(), due, &actor)
                 .await?;
-            let what = match due {
-                Some(d) => format!("截止日期设为 {d}"),
-                None => "清除截止日期".into(),
-            };
-            flash_with_warning(&state, &cu, format!("已为 {n} 项任务{what}"), None).await?;
+            flash(&state, &cu, super::tasks::due_set_message(n, due)).await?;
             return Ok(Redirect::to(&back).into_response());
         }
         Op::Notice => {
-            let level = f
-                .level
-                .parse::<NoticeLevel>()
-                .map_err(|_| WebError::BadRequest(format!("督办级别“{}”无法识别", f.level)))?;
-            let respond_by = opt_date(&f.respond_by, "答复期限")?;
-            if respond_by.is_some_and(|d| d < today) {
-                return Err(WebError::BadRequest("答复期限不能早于今天".into()));
-            }
+            let (level, respond_by) = super::notices::notice_terms(&f.level, &f.respond_by, today)?;
             if f.message.trim().is_empty() {
                 return Err(WebError::BadRequest("请填写督办事项".into()));
             }

@@ -120,28 +120,25 @@ pub async fn ledger(
     ledger_file(&state, &cu, asked, round).await
 }
 
-/// A unit id from a form or query field; empty is none.
-pub fn parse_unit(raw: Option<&str>) -> WebResult<Option<UnitId>> {
+/// An id from a form or query field (`what` names it in the refusal); empty is none.
+fn parse_id(raw: Option<&str>, what: &str) -> WebResult<Option<i64>> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => {
-            Ok(Some(UnitId(s.parse().map_err(|_| {
-                WebError::BadRequest(format!("单位编号“{s}”无效"))
-            })?)))
-        }
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| WebError::BadRequest(format!("{what}编号“{s}”无效"))),
     }
+}
+
+/// A unit id from a form or query field; empty is none.
+pub fn parse_unit(raw: Option<&str>) -> WebResult<Option<UnitId>> {
+    Ok(parse_id(raw, "单位")?.map(UnitId))
 }
 
 /// A round id from a form or query field; empty is the round in progress.
 pub fn parse_round(raw: Option<&str>) -> WebResult<Option<RoundId>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => {
-            Ok(Some(RoundId(s.parse().map_err(|_| {
-                WebError::BadRequest(format!("轮次编号“{s}”无效"))
-            })?)))
-        }
-    }
+    Ok(parse_id(raw, "轮次")?.map(RoundId))
 }
 
 /// Whose tasks an export may cover: the county roles any unit or all; a liaison its own

@@ -26,21 +26,30 @@ pub struct NoticeForm {
     respond_by: Option<String>,
 }
 
+/// The level and 答复期限 of a 督办单 from the form, checked (the one rule for a single
+/// notice and a batch of them): a known level, a reply date not before `today`.
+pub(crate) fn notice_terms(
+    level: &str,
+    respond_by: &Option<String>,
+    today: chrono::NaiveDate,
+) -> WebResult<(NoticeLevel, Option<chrono::NaiveDate>)> {
+    let level = level
+        .parse::<NoticeLevel>()
+        .map_err(|_| WebError::BadRequest(format!("督办级别“{level}”无法识别")))?;
+    let respond_by = opt_date(respond_by, "答复期限")?;
+    if respond_by.is_some_and(|d| d < today) {
+        return Err(WebError::BadRequest("答复期限不能早于今天".into()));
+    }
+    Ok((level, respond_by))
+}
+
 pub async fn issue(
     State(state): State<AppState>,
     Admin(cu): Admin,
     Path(id): Path<TaskId>,
     Form(f): Form<NoticeForm>,
 ) -> WebResult<Response> {
-    let level = f
-        .level
-        .parse::<NoticeLevel>()
-        .ok()
-        .ok_or_else(|| WebError::BadRequest(format!("督办级别“{}”无法识别", f.level)))?;
-    let respond_by = opt_date(&f.respond_by, "答复期限")?;
-    if respond_by.is_some_and(|d| d < state.today()) {
-        return Err(WebError::BadRequest("答复期限不能早于今天".into()));
-    }
+    let (level, respond_by) = notice_terms(&f.level, &f.respond_by, state.today())?;
     state
         .store
         .issue_notice(id, level, &f.message, respond_by, &cu.user.actor())

@@ -505,6 +505,14 @@ pub async fn score(
     Ok(Redirect::to(&format!("/tasks/{id}#score")).into_response())
 }
 
+/// `已为 3 项任务截止日期设为 2027-06-30` / `已为 3 项任务清除截止日期`.
+pub(crate) fn due_set_message(n: usize, due: Option<chrono::NaiveDate>) -> String {
+    match due {
+        Some(d) => format!("已为 {n} 项任务截止日期设为 {d}"),
+        None => format!("已为 {n} 项任务清除截止日期"),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct DueForm {
     due_on: Option<String>,
@@ -545,11 +553,7 @@ pub async fn set_due(
             .collect()
     };
     let n = state.store.set_due(&ids, due, &cu.user.actor()).await?;
-    let what = match due {
-        Some(d) => format!("截止日期设为 {d}"),
-        None => "清除截止日期".into(),
-    };
-    flash(&state, &cu, format!("已为 {n} 项任务{what}")).await?;
+    flash(&state, &cu, due_set_message(n, due)).await?;
     let back = match opt_id(&f.task_id).or(opt_id(&f.return_task)) {
         Some(t) => format!("/tasks/{t}"),
         None => "/tasks".into(),
