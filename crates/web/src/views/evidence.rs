@@ -167,7 +167,7 @@ const MAX_DOC_NUMBER_CHARS: usize = 100;
 
 /// The next part of an upload form; a part whose headers cannot be read (a file name
 /// with a line break or another control character) gets a message saying so.
-async fn next_part<'a>(
+pub(crate) async fn next_part<'a>(
     multipart: &'a mut Multipart,
 ) -> WebResult<Option<axum::extract::multipart::Field<'a>>> {
     multipart.next_field().await.map_err(|e| {

@@ -320,11 +320,7 @@ pub async fn import_cases(
     state.store.ensure_accepts_material(id).await?;
     let back = format!("/tasks/{id}#ledger");
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(format!("上传中断：{}", e.body_text())))?
-    {
+    while let Some(mut field) = super::evidence::next_part(&mut multipart).await? {
         if field.name() != Some("file") {
             continue;
         }
