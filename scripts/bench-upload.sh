@@ -20,7 +20,14 @@
 # Loopback only; the server is stopped and the work directory (with the 1 GiB file and the
 # data directory) removed on exit. Nothing is installed. Linux only (/proc).
 #
+# With BENCH_CHUNKED=1 each run goes the way the page sends large files (断点续传,
+# views/uploads.rs): POST /tasks/{id}/uploads announces it, 8 MiB chunks follow as
+# PATCH /uploads/{token} (one curl each, read from the file with dd), and
+# POST /uploads/{token}/finish assembles them into the store (hashing on the way); the time
+# is split into sending and assembling.
+#
 # Settings (environment):
+#   BENCH_CHUNKED      1: send in chunks, as the page does for files over 8 MiB (default 0)
 #   BENCH_MIB          size of the file in MiB          (default 1024)
 #   BENCH_RUNS         uploads of the file              (default 3)
 #   FAZHI_BIN          use this binary instead of building one
@@ -32,6 +39,8 @@ cd "$(dirname "$0")/.."
 
 MIB=${BENCH_MIB:-1024}
 RUNS=${BENCH_RUNS:-3}
+CHUNKED=${BENCH_CHUNKED:-0}
+CHUNK_MIB=8
 LIAISON=bench-sifa
 UNIT=县司法局
 
@@ -174,6 +183,33 @@ SUMMARY="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($CPU), $COMMIT, curl 
 LOAD_BEFORE=$(uptime | sed 's/.*load average: //')
 echo "== $SUMMARY; load average before: $LOAD_BEFORE" >&2
 
+# upload_chunked RUN: announce, send the chunks, finish; prints "303 SECONDS BYTES" like the
+# whole upload (303 standing for success) and notes the split on stderr.
+upload_chunked() {
+  local run=$1 size token off code t0 t1 t2 sent=0
+  size=$((MIB * 1024 * 1024))
+  t0=$(now)
+  token=$(curl -sS -b "$JAR" -H "X-CSRF-Token: $csrf" --data-urlencode "name=upload.bin" \
+    --data-urlencode "size=$size" --data-urlencode "title=压测分段上传 $run" \
+    "$BASE/tasks/$TASK/uploads" | sed -n 's/.*"upload":"\([0-9a-f]*\)".*/\1/p')
+  [[ -n $token ]] || die "分段上传没有开始"
+  for ((off = 0; off < size; off += CHUNK_MIB * 1024 * 1024)); do
+    code=$(dd if="$FILE" bs=1M skip=$((off / 1048576)) count=$CHUNK_MIB status=none |
+      curl -sS -b "$JAR" -X PATCH -H 'Expect:' -H "X-CSRF-Token: $csrf" -H "Upload-Offset: $off" \
+        -H 'Content-Type: application/octet-stream' --data-binary @- -o "$WORK/response" \
+        -w '%{http_code} %{size_upload}' "$BASE/uploads/$token")
+    [[ ${code%% *} == 200 ]] || die "第 $off 字节起的分段失败（HTTP $code）：$(head -c 300 "$WORK/response")"
+    sent=$((sent + ${code##* }))
+  done
+  t1=$(now)
+  code=$(curl -sS -b "$JAR" -X POST -H "X-CSRF-Token: $csrf" -o "$WORK/response" -w '%{http_code}' \
+    "$BASE/uploads/$token/finish")
+  [[ $code == 200 ]] || die "合并失败（HTTP $code）：$(head -c 300 "$WORK/response")"
+  t2=$(now)
+  awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "   chunks %.2f s, assembly %.2f s\n", b - a, c - b }' >&2
+  awk -v a="$t0" -v c="$t2" -v n="$sent" 'BEGIN { printf "303 %.3f %d\n", c - a, n }'
+}
+
 ROWS=()
 for run in $(seq 1 "$RUNS"); do
   if ((run > 1)); then
@@ -182,10 +218,14 @@ for run in $(seq 1 "$RUNS"); do
   reset="no"
   if echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null; then reset="yes"; fi
   read -r u0 s0 <<<"$(cpu_ticks)"
-  out=$(curl -sS -b "$JAR" -H 'Expect:' -o "$WORK/response" \
-    -w '%{http_code} %{time_total} %{size_upload}' \
-    -F "title=压测上传 $run" -F "file=@$FILE;type=application/octet-stream" \
-    "$BASE/tasks/$TASK/files?_csrf=$csrf")
+  if [[ $CHUNKED == 1 ]]; then
+    out=$(upload_chunked "$run")
+  else
+    out=$(curl -sS -b "$JAR" -H 'Expect:' -o "$WORK/response" \
+      -w '%{http_code} %{time_total} %{size_upload}' \
+      -F "title=压测上传 $run" -F "file=@$FILE;type=application/octet-stream" \
+      "$BASE/tasks/$TASK/files?_csrf=$csrf")
+  fi
   read -r u1 s1 <<<"$(cpu_ticks)"
   read -r code secs sent <<<"$out"
   [[ $code == 303 ]] || die "上传失败（HTTP $code）：$(head -c 500 "$WORK/response")"
@@ -203,10 +243,10 @@ for run in $(seq 1 "$RUNS"); do
 done
 page=$(curl -sS -b "$JAR" "$BASE/tasks/$TASK")
 grep -q "佐证材料（$RUNS）" <<<"$page" || die "任务页上的佐证材料数量不对"
-STRAY=$(find "$DATA/files/tmp" -type f 2>/dev/null | wc -l)
-[[ $STRAY == 0 ]] || die "上传后 tmp 中留有 $STRAY 个文件"
+STRAY=$(find "$DATA/files/tmp" "$DATA/files/uploads" -type f 2>/dev/null | wc -l)
+[[ $STRAY == 0 ]] || die "上传后 tmp 或 uploads 中留有 $STRAY 个文件"
 
-echo "$SUMMARY"
+echo "$SUMMARY; $([[ $CHUNKED == 1 ]] && echo "in ${CHUNK_MIB} MiB chunks (断点续传)" || echo "one multipart request")"
 echo "load average (1, 5, 15 min) before: $LOAD_BEFORE; after: $(uptime | sed 's/.*load average: //')"
 echo "set-up server (6 password hashes): VmHWM $(mib "$SETUP_HWM") MiB, VmRSS $(mib "$SETUP_RSS") MiB; measured server after start: VmHWM $(mib "$START_HWM") MiB"
 echo

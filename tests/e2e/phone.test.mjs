@@ -130,7 +130,7 @@ describe('手机上办一项任务：看板 → 待办 → 任务 → 签收 →
     await fits(l, '84-phone-task-filled');
   });
 
-  step('上传 50 MB 的执法录像：进度条走动，按钮在发送时不可点，完成后显示为“视频”', async () => {
+  step('上传 50 MB 的执法录像：分段发送，进度条走动，按钮在发送时不可点；中途断网一次自动续传；完成后显示为“视频”', async () => {
     const l = use('liaison');
     const file = path.join(os.tmpdir(), `phone-e2e-${process.pid}.mp4`);
     const video = Buffer.alloc(50 * 1024 * 1024);
@@ -153,6 +153,13 @@ describe('手机上办一项任务：看板 → 待办 → 任务 → 签收 →
         if (button.disabled) window.uploadSeen.disabledWhileSending = true;
       }).observe(bar, { attributes: true });
     });
+    // The connection drops once, on the third chunk: the page waits and continues from
+    // the offset the server counted (断点续传, views/uploads.rs).
+    let chunks = 0;
+    await l.route('**/uploads/*', (route) => {
+      if (route.request().method() === 'PATCH' && ++chunks === 3) return route.abort('connectionreset');
+      return route.continue();
+    });
     // Slow the line so the progress can be seen (about 10 MB/s up, some 5 s).
     const cdp = await l.context().newCDPSession(l);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 10 * 1024 * 1024 });
@@ -161,10 +168,19 @@ describe('手机上办一项任务：看板 → 待办 → 任务 → 签收 →
     await l.locator('form[data-upload] .upload-status', { hasText: /正在上传：已发送 .* \/ 50\.0 MB（\d+%），请不要关闭页面/ }).last().waitFor();
     // The bar moves: at least two values strictly between 0 and the file's size.
     await l.waitForFunction(() => window.uploadSeen.values.filter(([v, max]) => max > 1000 && v > 0 && v < max).length >= 2, null, { timeout: 30_000 });
+    // The dropped chunk is said, and the upload goes on by itself.
+    await l.locator('form[data-upload] .upload-status', { hasText: /连接中断，\d+ 秒后自动继续（已上传 .*）/ }).last().waitFor({ timeout: 30_000 });
+    await l.screenshot({ path: path.join(SHOTS, '87a-phone-upload-retrying.png') });
     const during = await l.evaluate(() => window.uploadSeen);
     await reloaded;
+    await l.unroute('**/uploads/*');
+    // The one deliberately dropped chunk is the only console error the upload may leave.
+    const dropped = problems.findIndex((p) => /ERR_CONNECTION_RESET.*\/uploads\//.test(p));
+    assert.ok(dropped >= 0, `断开的那一段应在控制台留下记录：${problems.join('；')}`);
+    problems.splice(dropped, 1);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     assert.ok(during.disabledWhileSending, '发送时按钮不可点');
+    assert.ok(chunks >= 8, `50 MB 应分段发送（8 MB 一段），实际 ${chunks} 次`);
     const partial = during.values.filter(([v, max]) => max > 1000 && v > 0 && v < max);
     assert.ok(partial.length >= 2, `进度条应在 0 与 100% 之间走动：${JSON.stringify(during.values.slice(0, 20))}`);
     assert.match(await l.locator('.flash[role=status]').innerText(), /已上传“phone-e2e-\d+\.mp4”/);

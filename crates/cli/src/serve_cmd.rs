@@ -367,8 +367,8 @@ pub async fn gc(args: &GcArgs) -> Result<()> {
     let state = AppState::new(store.clone(), files, config);
     let s = fazhi_web::sweep(&state).await.context("清理失败")?;
     println!(
-        "已清理：过期会话 {} 个，过期的登录失败记录 {} 条，一天前的导入预览 {} 个，一天前上传且无材料引用的文件 {} 个，超过保留期的材料汇编 {} 个",
-        s.sessions, s.login_failures, s.previews, s.blobs, s.packages
+        "已清理：过期会话 {} 个，过期的登录失败记录 {} 条，一天前的导入预览 {} 个，一天前上传且无材料引用的文件 {} 个，超过保留期的材料汇编 {} 个，三天未续传的上传 {} 个",
+        s.sessions, s.login_failures, s.previews, s.blobs, s.packages, s.uploads
     );
     store.close().await.ok();
     Ok(())

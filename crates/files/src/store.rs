@@ -27,6 +27,9 @@ use crate::FileStoreConfig;
 use crate::error::FileError;
 use crate::sniff::Sniffer;
 
+mod chunks;
+pub use chunks::ChunkRef;
+
 /// Size of one part of a streamed upload. S3 wants at least 5 MiB per part (but the last) and
 /// at most 10 000 parts, so uploads up to 48 GiB fit.
 const PART_SIZE: usize = 5 * 1024 * 1024;

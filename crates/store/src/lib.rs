@@ -70,6 +70,7 @@ mod lights;
 pub mod login_limits;
 pub mod measures;
 mod migration;
+pub mod remap;
 pub mod reports;
 pub mod round_facts;
 pub mod rounds;
@@ -82,6 +83,7 @@ pub mod test_support;
 mod text;
 pub mod types;
 pub mod units;
+pub mod uploads;
 pub mod users;
 
 use std::time::Duration;
@@ -113,6 +115,7 @@ pub use login_limits::{FailedLogin, FailureCount};
 pub use measures::{
     NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,
 };
+pub use remap::{KeptTask, RoundRemap};
 pub use reports::{NewReport, ProgressReport};
 pub use round_facts::RoundFacts;
 pub use rounds::{
@@ -126,6 +129,7 @@ pub use types::{
     NoticeId, ReportId, ReviewId, RoundId, TaskId, TokenId, UnitId, UserId, UserRole,
 };
 pub use units::{UnitDetail, UnitIndicator, UnitSummary};
+pub use uploads::{Appended, NewUpload, Upload, UploadChunk};
 pub use users::{NewUser, User, UserUpdate};
 
 /// How long a SQLite writer waits for another writer before giving up.

@@ -618,6 +618,11 @@ pub(crate) async fn follow_division(tx: &Tx, actor: &Actor) -> StoreResult<TaskS
     let mut left: Vec<&task::Model> = by_key.into_values().collect();
     left.sort_by_key(|t| t.id);
     for t in left {
+        if !plan.codes.contains_key(&t.node_id) {
+            // On an indicator of an earlier version, kept when the round moved to this one
+            // (`Store::remap_round`): listed there, never removed here.
+            continue;
+        }
         let status = enum_from_str::<TaskStatus>(&t.status)?;
         if status == TaskStatus::Pending && untouched(conn, t.id).await? {
             // Nothing was done on it: no work is lost by removing it.

@@ -14,6 +14,7 @@
 //! | [`TaskReviewer`] | 依法治县办 or the lead unit of the indicator (审核) |
 //! | [`TaskScorer`] | the unit (自评分) or the office (审核评分) |
 //! | [`EvidenceViewer`] / [`EvidenceUnit`] / [`EvidenceReviewer`] | the same, for the task an evidence item belongs to |
+//! | [`UploadOwner`] | the user who started the resumable upload in the path, still the unit of its task |
 //! | [`LedgerCaseUnit`] / [`NoticeUnit`] | the unit of the task a ledger case or 督办单 belongs to |
 //! | [`PackageBuilder`] | who may build a 佐证材料汇编: 依法治县办 (any), a liaison (its own unit's) |
 //! | [`PackageJobAccess`] | who may see, cancel and download the package job in the path (`fazhi_package::job::may_access`) |
@@ -327,6 +328,33 @@ impl FromRequestParts<AppState> for EvidenceUnit {
         let v = EvidenceViewer::from_request_parts(parts, state).await?;
         require_unit(v.role).map_err(|e| reject(parts, e))?;
         Ok(EvidenceUnit(v))
+    }
+}
+
+/// The user who started the resumable upload in the path (`/uploads/{token}`), while still
+/// the unit of its task: someone else's upload is "not found", never shown.
+pub struct UploadOwner {
+    pub cu: CurrentUser,
+    pub upload: fazhi_store::Upload,
+}
+
+impl FromRequestParts<AppState> for UploadOwner {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let cu = CurrentUser::from_request_parts(parts, state).await?;
+        let token: String = path_id(parts, state).await?;
+        let found = async {
+            let upload = state.store.upload(&token).await?;
+            if upload.user != cu.user.id {
+                return Err(WebError::NotFound("未找到该上传".into()));
+            }
+            require_unit(task_role(state, &cu.user, upload.task).await?)?;
+            Ok::<_, WebError>(upload)
+        }
+        .await;
+        let upload = found.map_err(|e| reject(parts, e))?;
+        Ok(UploadOwner { cu, upload })
     }
 }
 

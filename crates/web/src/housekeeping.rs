@@ -1,5 +1,5 @@
 //! Periodic clean-up: expired sessions, login failures past their window, abandoned import
-//! previews, stored files that no evidence refers to (what a crash between storing a
+//! previews, unfinished resumable uploads, stored files that no evidence refers to (what a crash between storing a
 //! file and recording it leaves), and finished 佐证材料汇编 past their keep time. Run by
 //! `fazhi serve` every [`INTERVAL`] and by `fazhi gc`.
 
@@ -24,6 +24,8 @@ pub struct Swept {
     pub blobs: u64,
     /// Finished packages past their keep time (job and file).
     pub packages: u64,
+    /// Resumable uploads left unfinished (see `views::uploads::KEEP_IDLE`).
+    pub uploads: u64,
 }
 
 /// One sweep. Each part runs even when another fails; the first error is returned after.
@@ -54,6 +56,10 @@ pub async fn sweep(state: &AppState) -> Result<Swept, WebError> {
     match fazhi_package::job::purge_expired(&state.store, &state.config.package_settings()).await {
         Ok(n) => swept.packages = n as u64,
         Err(e) => note(WebError::internal(e)),
+    }
+    match crate::views::uploads::purge_abandoned(state).await {
+        Ok(n) => swept.uploads = n,
+        Err(e) => note(e),
     }
     match first_error {
         Some(e) => Err(e),

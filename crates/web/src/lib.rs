@@ -177,7 +177,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub fn router(state: AppState) -> Router {
     use views::{
         account, admin, auth, batch, calendar, dashboard, evidence, exports, inbox, indicators,
-        matrix, measures, notices, overview, packages, rounds, rules, tasks, units,
+        matrix, measures, notices, overview, packages, rounds, rules, tasks, units, uploads,
     };
     let max_import = state.config.max_import_bytes;
     // The file store enforces the real limit while streaming; this only lets it get there.
@@ -218,6 +218,10 @@ pub fn router(state: AppState) -> Router {
         .route("/rounds", get(rounds::rounds))
         .route("/admin/rounds", post(rounds::open_round))
         .route("/admin/rounds/{id}/close", post(rounds::close_round))
+        .route(
+            "/admin/rounds/{id}/remap",
+            get(rounds::remap_form).post(rounds::remap),
+        )
         .route("/admin/tasks/due", post(tasks::set_due))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/batch", post(batch::batch))
@@ -240,6 +244,17 @@ pub fn router(state: AppState) -> Router {
             post(evidence::upload).layer(DefaultBodyLimit::max(max_upload)),
         )
         .route("/tasks/{id}/links", post(evidence::add_link))
+        // 断点续传 of large files (see `views::uploads`).
+        .route("/tasks/{id}/uploads", post(uploads::start))
+        .route("/evidence/{id}/uploads", post(uploads::start_version))
+        .route(
+            "/uploads/{id}",
+            get(uploads::status)
+                .patch(uploads::append)
+                .layer(DefaultBodyLimit::max(uploads::MAX_CHUNK_BYTES)),
+        )
+        .route("/uploads/{id}/finish", post(uploads::finish))
+        .route("/uploads/{id}/cancel", post(uploads::cancel))
         .route("/evidence/{id}/file", get(evidence::download))
         .route(
             "/evidence/{id}/replace",

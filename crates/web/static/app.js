@@ -95,7 +95,11 @@ document.addEventListener("change", function (e) {
 // sent can be shown; the button is disabled while sending. The server answers such a
 // request (header X-Fazhi-Upload) in JSON: where to go next, or the error to show on the
 // form, which keeps what was entered. Without script the form posts as usual.
+// A file larger than one chunk goes in chunks (断点续传, form[data-resumable], see
+// views/uploads.rs): a dropped connection is retried from where it stopped, and the upload's
+// name is kept in localStorage, so picking the same file again after a reload continues it.
 (function () {
+  var RETRIES = 6;
   function size(n) {
     if (n >= 1073741824) return (n / 1073741824).toFixed(2) + " GB";
     if (n >= 1048576) return (n / 1048576).toFixed(1) + " MB";
@@ -112,6 +116,125 @@ document.addEventListener("change", function (e) {
       window.location.assign(url.href);
     }
   }
+  function csrfOf(form) {
+    return new URL(form.action, window.location.href).searchParams.get("_csrf") || "";
+  }
+  // One request; calls back with (status, JSON answer or {}), status 0 when the network failed.
+  function request(method, url, csrf, body, headers, onProgress, cb) {
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.setRequestHeader("X-Fazhi-Upload", "1");
+    Object.keys(headers || {}).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
+    xhr.responseType = "json";
+    if (onProgress) xhr.upload.addEventListener("progress", onProgress);
+    xhr.addEventListener("load", function () { cb(xhr.status, xhr.response || {}); });
+    xhr.addEventListener("error", function () { cb(0, {}); });
+    xhr.addEventListener("abort", function () { cb(0, {}); });
+    xhr.send(body);
+  }
+  function sendWhole(form, ui) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-Fazhi-Upload", "1");
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", function (p) {
+      if (p.lengthComputable) ui.progress(p.loaded, p.total);
+    });
+    xhr.upload.addEventListener("load", function () { ui.say("已发送完毕，正在保存并计算校验值…"); });
+    xhr.addEventListener("load", function () {
+      var answer = xhr.response || {};
+      if (xhr.status === 200 && answer.location) {
+        ui.say("上传完成");
+        go(answer.location);
+      } else {
+        ui.fail("上传未成功：" + (answer.error || "服务器返回 " + xhr.status));
+      }
+    });
+    xhr.addEventListener("error", function () { ui.fail("网络中断，上传未完成。请检查网络后重新上传。"); });
+    xhr.addEventListener("abort", function () { ui.fail("上传已取消"); });
+    xhr.send(new FormData(form));
+  }
+  function sendInChunks(form, file, ui) {
+    var csrf = csrfOf(form);
+    var key = "fazhi-upload:" + form.getAttribute("data-resumable") + ":" + file.name + ":" + file.size + ":" + file.lastModified;
+    var store = window.localStorage;
+    var token = null, chunk = 8388608, failures = 0, finishing = false;
+    function remember(t) { try { if (t) store.setItem(key, t); else store.removeItem(key); } catch (e) { /* private mode */ } }
+    function recalled() { try { return store.getItem(key); } catch (e) { return null; } }
+    function retry(offset, why) {
+      failures += 1;
+      if (failures > RETRIES) {
+        ui.fail("网络中断，已上传 " + size(offset) + " / " + size(file.size) + "。请检查网络后再次点击“上传”，将从中断处继续。");
+        return;
+      }
+      var wait = Math.min(30, Math.pow(2, failures));
+      ui.say(why + "，" + wait + " 秒后自动继续（已上传 " + size(offset) + "）…");
+      setTimeout(resume, wait * 1000);
+    }
+    function resume() {
+      request("GET", "/uploads/" + token, csrf, null, null, null, function (status, answer) {
+        if (status === 200 && answer.size === file.size) { send(answer.offset); }
+        else if (status === 404 && finishing) { remember(null); go(window.location.pathname + "#evidence"); }
+        else if (status === 404) { remember(null); start(); }
+        else if (status === 0 || status >= 500) { retry(0, "连接中断"); }
+        else { ui.fail("上传未成功：" + (answer.error || "服务器返回 " + status)); }
+      });
+    }
+    function start() {
+      var fields = new URLSearchParams();
+      fields.set("name", file.name);
+      fields.set("size", String(file.size));
+      ["title", "doc_number", "doc_date"].forEach(function (n) {
+        var input = form.querySelector('[name="' + n + '"]');
+        if (input && input.value) fields.set(n, input.value);
+      });
+      request("POST", form.getAttribute("data-resumable"), csrf, fields, { "Content-Type": "application/x-www-form-urlencoded" }, null, function (status, answer) {
+        if (status === 200 && answer.upload) {
+          token = answer.upload;
+          chunk = answer.chunk_bytes || chunk;
+          remember(token);
+          send(answer.offset || 0);
+        } else if (status === 0) {
+          retry(0, "连接中断");
+        } else {
+          ui.fail("上传未成功：" + (answer.error || "服务器返回 " + status));
+        }
+      });
+    }
+    function send(offset) {
+      ui.progress(offset, file.size);
+      if (offset >= file.size) { finish(); return; }
+      var piece = file.slice(offset, Math.min(file.size, offset + chunk));
+      request("PATCH", "/uploads/" + token, csrf, piece, { "Upload-Offset": String(offset), "Content-Type": "application/octet-stream" },
+        function (p) { if (p.lengthComputable) ui.progress(offset + p.loaded, file.size); },
+        function (status, answer) {
+          if (status === 200) { failures = 0; send(answer.offset); }
+          else if (status === 409 && typeof answer.offset === "number") { send(answer.offset); }
+          else if (status === 0 || status === 503 || status >= 500) { retry(offset, "连接中断"); }
+          else { ui.fail("上传未成功：" + (answer.error || "服务器返回 " + status)); }
+        });
+    }
+    function finish() {
+      finishing = true;
+      ui.say("已发送完毕，正在合并保存并计算校验值（大文件需要一些时间）…");
+      request("POST", "/uploads/" + token + "/finish", csrf, null, null, null, function (status, answer) {
+        if (status === 200 && answer.location) {
+          remember(null);
+          ui.say("上传完成");
+          go(answer.location);
+        } else if (status === 0 || status === 409 || status >= 500) {
+          // The answer was lost, not necessarily the work (or another request is saving
+          // it): look again; a finished upload is gone (404), and its page shows the file.
+          retry(file.size, status === 409 ? "正在保存" : "连接中断");
+        } else {
+          ui.fail("上传未成功：" + (answer.error || "服务器返回 " + status));
+        }
+      });
+    }
+    token = recalled();
+    if (token) { ui.say("正在查找上次中断的上传…"); resume(); } else { start(); }
+  }
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (e.defaultPrevented || !form.matches("form[data-upload]") || !window.FormData) return;
@@ -127,42 +250,29 @@ document.addEventListener("change", function (e) {
       status.className = "upload-status error";
       return;
     }
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
-    xhr.setRequestHeader("X-Fazhi-Upload", "1");
-    xhr.responseType = "json";
-    var done = function (message) {
-      button.disabled = false;
-      bar.hidden = true;
-      status.textContent = message;
-      status.className = "upload-status error";
-    };
-    xhr.upload.addEventListener("progress", function (p) {
-      if (!p.lengthComputable) return;
-      bar.max = p.total;
-      bar.value = p.loaded;
-      var percent = Math.floor((p.loaded * 100) / p.total);
-      status.textContent = "正在上传：已发送 " + size(p.loaded) + " / " + size(p.total) + "（" + percent + "%），请不要关闭页面";
-    });
-    xhr.upload.addEventListener("load", function () {
-      status.textContent = "已发送完毕，正在保存并计算校验值…";
-    });
-    xhr.addEventListener("load", function () {
-      var answer = xhr.response || {};
-      if (xhr.status === 200 && answer.location) {
-        status.textContent = "上传完成";
-        go(answer.location);
-      } else {
-        done("上传未成功：" + (answer.error || "服务器返回 " + xhr.status));
+    var ui = {
+      say: function (text) { status.className = "upload-status"; status.textContent = text; },
+      progress: function (loaded, total) {
+        bar.max = total;
+        bar.value = loaded;
+        var percent = total ? Math.floor((loaded * 100) / total) : 100;
+        ui.say("正在上传：已发送 " + size(loaded) + " / " + size(total) + "（" + percent + "%），请不要关闭页面");
+      },
+      fail: function (message) {
+        button.disabled = false;
+        bar.hidden = true;
+        status.textContent = message;
+        status.className = "upload-status error";
       }
-    });
-    xhr.addEventListener("error", function () { done("网络中断，上传未完成。请检查网络后重新上传。"); });
-    xhr.addEventListener("abort", function () { done("上传已取消"); });
+    };
     button.disabled = true;
     bar.hidden = false;
     bar.value = 0;
-    status.className = "upload-status";
-    status.textContent = "正在上传…";
-    xhr.send(new FormData(form));
+    ui.say("正在上传…");
+    if (file && file.size > 8388608 && form.hasAttribute("data-resumable") && file.slice) {
+      sendInChunks(form, file, ui);
+    } else {
+      sendWhole(form, ui);
+    }
   });
 })();

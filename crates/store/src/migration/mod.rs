@@ -12,6 +12,7 @@ mod m20261201_000006_audit_head;
 mod m20261201_000008_jobs;
 mod m20261201_000009_web_hardening;
 mod m20261203_000010_round_close;
+mod m20261204_000011_resumable_uploads;
 
 pub(crate) struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_jobs::Migration),
             Box::new(m20261201_000009_web_hardening::Migration),
             Box::new(m20261203_000010_round_close::Migration),
+            Box::new(m20261204_000011_resumable_uploads::Migration),
         ]
     }
 }

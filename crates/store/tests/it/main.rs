@@ -13,5 +13,6 @@ mod measures;
 mod round_facts;
 mod sessions;
 mod units;
+mod uploads;
 mod users;
 mod work;

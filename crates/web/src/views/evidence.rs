@@ -162,8 +162,8 @@ impl From<FileError> for WebError {
 /// Longest multipart text field, in bytes, read before anything else is checked.
 const MAX_TEXT_FIELD_BYTES: usize = 4096;
 /// Longest title and 文号, in characters (the store's limits, checked before the file).
-const MAX_TITLE_CHARS: usize = 200;
-const MAX_DOC_NUMBER_CHARS: usize = 100;
+pub(crate) const MAX_TITLE_CHARS: usize = 200;
+pub(crate) const MAX_DOC_NUMBER_CHARS: usize = 100;
 
 /// The next part of an upload form; a part whose headers cannot be read (a file name
 /// with a line break or another control character) gets a message saying so.
@@ -208,6 +208,12 @@ async fn text_field(
             "{what}含有无法识别的字符（不是UTF-8编码的文字），请重新输入"
         ))
     })?;
+    checked_text(text, what, max_chars)
+}
+
+/// A one-line form text: at most `max_chars` characters, no line breaks or control
+/// characters.
+pub(crate) fn checked_text(text: String, what: &str, max_chars: usize) -> WebResult<String> {
     if text.chars().count() > max_chars {
         return Err(WebError::BadRequest(format!(
             "{what}过长（最多{max_chars}字）"
@@ -248,7 +254,7 @@ fn still_stored<'a>(state: &'a AppState, sha256: &'a str) -> fazhi_store::BlobPr
 }
 
 /// The result of an upload, after removing what it stored when it failed.
-async fn discard_on_error<T>(
+pub(crate) async fn discard_on_error<T>(
     state: &AppState,
     stored: Option<(String, fazhi_files::StoredBlob)>,
     result: WebResult<T>,
@@ -359,6 +365,27 @@ async fn upload_parts(
     if title.trim().is_empty() {
         title = name.clone();
     }
+    record_file(
+        state,
+        cu,
+        task,
+        new_evidence(title, doc_number, doc_date),
+        name,
+        blob,
+    )
+    .await?;
+    Ok(name.clone())
+}
+
+/// Records a stored file as a new evidence item of `task`.
+pub(crate) async fn record_file(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    task: fazhi_store::TaskId,
+    meta: NewEvidence,
+    name: &str,
+    blob: &fazhi_files::StoredBlob,
+) -> WebResult<()> {
     state
         .store
         .put_blob(&blob.sha256, blob.size, blob.content_type)
@@ -368,16 +395,16 @@ async fn upload_parts(
         .store
         .add_evidence_checked(
             task,
-            new_evidence(title, doc_number, doc_date),
+            meta,
             EvidenceContent::File {
                 blob_sha256: blob.sha256.clone(),
-                original_name: Some(name.clone()),
+                original_name: Some(name.to_string()),
             },
             &cu.user.actor(),
             Some(still_stored(state, &blob.sha256)),
         )
         .await?;
-    Ok(name.clone())
+    Ok(())
 }
 
 /// Replace an evidence item's file with a new version; earlier versions stay readable.
@@ -426,23 +453,34 @@ async fn replace_parts(
             "请选择新版本的文件（文件不能为空）".into(),
         ));
     };
+    let version = record_version(state, cu, id, name, blob).await?;
+    Ok((name.clone(), version))
+}
+
+/// Records a stored file as a new version of the evidence item `id`; returns its number.
+pub(crate) async fn record_version(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    id: fazhi_store::EvidenceId,
+    name: &str,
+    blob: &fazhi_files::StoredBlob,
+) -> WebResult<u32> {
     state
         .store
         .put_blob(&blob.sha256, blob.size, blob.content_type)
         .await?;
-    let version = state
+    Ok(state
         .store
         .replace_evidence_checked(
             id,
             EvidenceContent::File {
                 blob_sha256: blob.sha256.clone(),
-                original_name: Some(name.clone()),
+                original_name: Some(name.to_string()),
             },
             &cu.user.actor(),
             Some(still_stored(state, &blob.sha256)),
         )
-        .await?;
-    Ok((name.clone(), version))
+        .await?)
 }
 
 #[derive(Deserialize)]

@@ -20,6 +20,7 @@ pub mod rounds;
 pub mod rules;
 pub mod tasks;
 pub mod units;
+pub mod uploads;
 
 use askama::Template;
 use axum::response::Html;

@@ -206,6 +206,13 @@ async fn get_table(app: &App) -> Vec<(String, [Outcome; 4])> {
             format!("/api/v1/indicators/{theirs}"),
             [Unauthorized, Ok, Ok, Forbidden],
         ),
+        // Resumable uploads are their starter's only (views::uploads); an unknown or
+        // malformed name is simply not found.
+        (
+            format!("/uploads/{}", "0".repeat(64)),
+            [Login, NotFound, NotFound, NotFound],
+        ),
+        ("/uploads/xyz".into(), [Login, NotFound, NotFound, NotFound]),
         // Paging beyond any offset the database takes: a clear 400, not a crash.
         (
             "/admin/audit?page=18446744073709551615".into(),

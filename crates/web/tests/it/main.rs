@@ -10,6 +10,7 @@ mod flows;
 mod hardening;
 mod measures;
 mod packages;
+mod remap;
 mod stats_cache;
 mod uploads;
 mod work;

@@ -3,6 +3,7 @@
 //! ([`Client`]) and multipart uploads generated on the fly ([`Upload`]).
 //!
 //! - `upload`: large uploads in constant memory; uploads cut short leave nothing.
+//! - `resume`: a 1 GiB upload in chunks (断点续传) across a dropped connection and a restart.
 //! - `crash`: the server killed with SIGKILL under a write load and mid-upload loses no
 //!   acknowledged write and leaves the audit chain intact.
 //!
@@ -13,6 +14,7 @@
 //! coreutils' `sha256sum`.
 
 mod crash;
+mod resume;
 mod upload;
 
 use std::fs::File;

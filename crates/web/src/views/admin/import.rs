@@ -212,6 +212,20 @@ pub async fn confirm(
         .await?;
     tokio::fs::remove_file(&upload).await.ok();
     tokio::fs::remove_file(&name_path).await.ok();
+    // A round in progress stays on its version until the office confirms how its tasks
+    // map to the new one.
+    if let Some(round) = state.store.active_round().await? {
+        flash(
+            &state,
+            &cu,
+            format!(
+                "已导入“{file_name}”，成为第{id}版指标体系（当前使用）。正在办理的“{}”仍按第{}版办理：请核对下面的指标对应关系，确认后本轮改用新版本，任务和已做的工作都保留。",
+                round.name, round.framework_id
+            ),
+        )
+        .await?;
+        return Ok(Redirect::to(&format!("/admin/rounds/{}/remap", round.id)).into_response());
+    }
     flash(
         &state,
         &cu,
