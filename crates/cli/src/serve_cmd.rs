@@ -194,7 +194,14 @@ pub async fn serve(args: &ServeArgs) -> Result<()> {
     ))
     .context("无法打开文件存储")?;
     // Uploads cut off by a crash or a restart leave temporary objects; nothing else does.
-    match files.cleanup_temp(std::time::Duration::ZERO).await {
+    // Alone on its SQLite file this process has no upload in progress now; on a shared
+    // PostgreSQL database another instance may have, so only old ones go.
+    let temp_age = if store.backend() == fazhi_store::Backend::Postgres {
+        fazhi_web::housekeeping::LONGEST_UPLOAD
+    } else {
+        std::time::Duration::ZERO
+    };
+    match files.cleanup_temp(temp_age).await {
         Ok(0) => {}
         Ok(n) => println!("已清理上次中断上传留下的临时文件 {n} 个"),
         Err(e) => eprintln!("清理临时文件失败：{e}"),
@@ -366,9 +373,14 @@ pub async fn gc(args: &GcArgs) -> Result<()> {
     .context("无法打开文件存储")?;
     let state = AppState::new(store.clone(), files, config);
     let s = fazhi_web::sweep(&state).await.context("清理失败")?;
+    if s.elsewhere {
+        println!("另一台服务器正在清理同一数据库，本次未做清理");
+        store.close().await.ok();
+        return Ok(());
+    }
     println!(
-        "已清理：过期会话 {} 个，过期的登录失败记录 {} 条，一天前的导入预览 {} 个，一天前上传且无材料引用的文件 {} 个，超过保留期的材料汇编 {} 个，三天未续传的上传 {} 个",
-        s.sessions, s.login_failures, s.previews, s.blobs, s.packages, s.uploads
+        "已清理：过期会话 {} 个，过期的登录失败记录 {} 条，一天前的导入预览 {} 个，一天前上传且无材料引用的文件 {} 个，超过保留期的材料汇编 {} 个，三天未续传的上传 {} 个，中断上传的临时文件 {} 个",
+        s.sessions, s.login_failures, s.previews, s.blobs, s.packages, s.uploads, s.temp_files
     );
     store.close().await.ok();
     Ok(())

@@ -28,6 +28,7 @@ use crate::error::FileError;
 use crate::sniff::Sniffer;
 
 mod chunks;
+mod previews;
 pub use chunks::ChunkRef;
 
 /// Size of one part of a streamed upload. S3 wants at least 5 MiB per part (but the last) and

@@ -76,6 +76,7 @@ pub mod round_facts;
 pub mod rounds;
 pub mod schedule;
 pub mod sessions;
+pub mod shared;
 pub mod supervision;
 pub mod tasks;
 #[cfg(feature = "test-support")]
@@ -93,7 +94,6 @@ use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
-use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditFilter, AuditHead, AuditRecord, BrokenEntry, append_audit};
 pub use audit_action::AuditAction;
@@ -134,6 +134,15 @@ pub use users::{NewUser, User, UserUpdate};
 
 /// How long a SQLite writer waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Opening a connection to PostgreSQL gives up after this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Waiting for a pooled PostgreSQL connection gives up after this, so a page answers
+/// "database unavailable" within seconds when the server has gone, instead of hanging.
+const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite's connections are local: waiting for one means writers queue (one at a time).
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a PostgreSQL statement may run (`statement_timeout`).
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,8 +188,12 @@ impl Store {
         let mut options = ConnectOptions::new(url);
         options
             .sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30));
+            .connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(if backend == Backend::Postgres {
+                PG_ACQUIRE_TIMEOUT
+            } else {
+                SQLITE_ACQUIRE_TIMEOUT
+            });
         if backend == Backend::Sqlite {
             // Each connection to an in-memory database is a database of its own.
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -193,14 +206,25 @@ impl Store {
                         .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 });
         } else {
-            options.max_connections(10);
+            // A stalled statement fails after STATEMENT_TIMEOUT instead of holding its
+            // connection (and the page) for ever.
+            options.max_connections(10).map_sqlx_postgres_opts(|o| {
+                o.options([(
+                    "statement_timeout",
+                    format!("{}s", STATEMENT_TIMEOUT.as_secs()),
+                )])
+            });
         }
         let db = Database::connect(options).await?;
-        migration::Migrator::up(&db, None).await?;
+        shared::migrate(&db, backend).await?;
+        let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        if backend == Backend::Postgres {
+            shared::spawn_generation_listener(&db, std::sync::Arc::downgrade(&generation));
+        }
         Ok(Store {
             db,
             backend,
-            generation: Default::default(),
+            generation,
         })
     }
 
@@ -215,8 +239,10 @@ impl Store {
     }
 
     /// A number that changes after every committed write made through this `Store` (and
-    /// its clones). A cache of anything read from the database is valid while it stays the
-    /// same. Writes by another process are not seen: one server per database.
+    /// its clones), at once, and on PostgreSQL also after every write committed by another
+    /// instance on the same database, within about a second (see [`shared`]). A cache of
+    /// anything read from the database is valid while it stays the same. (On SQLite one
+    /// process serves a database file.)
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -249,6 +275,13 @@ pub struct Tx {
 
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
+        use sea_orm::ConnectionTrait;
+        if self.backend() == DbBackend::Postgres {
+            // Delivered to every listening instance when (and only if) this commits.
+            self.inner
+                .execute_unprepared(&format!("NOTIFY {}", shared::GENERATION_CHANNEL))
+                .await?;
+        }
         self.inner.commit().await?;
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);

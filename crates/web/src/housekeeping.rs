@@ -14,6 +14,9 @@ pub const INTERVAL: Duration = Duration::from_secs(15 * 60);
 /// Files and previews younger than this are left alone: an upload may be between storing
 /// its file and recording it.
 pub const GRACE: chrono::Duration = chrono::Duration::days(1);
+/// The longest a single upload request may take (a 2 GiB file at 25 KiB/s); temporary
+/// files older than this belong to no upload in progress on any instance.
+pub const LONGEST_UPLOAD: Duration = Duration::from_secs(24 * 3600);
 
 /// What one sweep removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,10 +29,30 @@ pub struct Swept {
     pub packages: u64,
     /// Resumable uploads left unfinished (see `views::uploads::KEEP_IDLE`).
     pub uploads: u64,
+    /// Temporary files of uploads cut off longer ago than [`LONGEST_UPLOAD`].
+    pub temp_files: u64,
+    /// Another instance on the same database was sweeping at that moment; this one did
+    /// nothing.
+    pub elsewhere: bool,
 }
 
-/// One sweep. Each part runs even when another fails; the first error is returned after.
+/// One sweep, unless another instance on the same PostgreSQL database is sweeping right
+/// now (then `elsewhere`). Each part runs even when another fails; the first error is
+/// returned after.
 pub async fn sweep(state: &AppState) -> Result<Swept, WebError> {
+    let ran = state
+        .store
+        .exclusively(fazhi_store::shared::Exclusive::Housekeeping, || {
+            sweep_here(state)
+        })
+        .await?;
+    ran.unwrap_or(Ok(Swept {
+        elsewhere: true,
+        ..Swept::default()
+    }))
+}
+
+async fn sweep_here(state: &AppState) -> Result<Swept, WebError> {
     let mut swept = Swept::default();
     let mut first_error = None;
     let mut note = |e: WebError| {
@@ -57,6 +80,10 @@ pub async fn sweep(state: &AppState) -> Result<Swept, WebError> {
         Ok(n) => swept.packages = n as u64,
         Err(e) => note(WebError::internal(e)),
     }
+    match state.files.cleanup_temp(LONGEST_UPLOAD).await {
+        Ok(n) => swept.temp_files = n as u64,
+        Err(e) => note(e.into()),
+    }
     match crate::views::uploads::purge_abandoned(state).await {
         Ok(n) => swept.uploads = n,
         Err(e) => note(e),
@@ -67,34 +94,12 @@ pub async fn sweep(state: &AppState) -> Result<Swept, WebError> {
     }
 }
 
-/// Import previews (`imports/<token>.upload|.name`) older than [`GRACE`].
+/// Import previews (`previews/<token>` in the file store) older than [`GRACE`].
 async fn purge_previews(state: &AppState) -> Result<u64, WebError> {
-    let dir = state.config.import_dir();
-    let cutoff = std::time::SystemTime::now()
-        .checked_sub(GRACE.to_std().unwrap_or(Duration::ZERO))
-        .unwrap_or(std::time::UNIX_EPOCH);
-    tokio::task::spawn_blocking(move || {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(0);
-        };
-        let mut n = 0;
-        for e in entries.flatten() {
-            let old = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t < cutoff);
-            let ours = e
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.ends_with(".upload") || n.ends_with(".name"));
-            if old && ours && std::fs::remove_file(e.path()).is_ok() {
-                n += 1;
-            }
-        }
-        Ok(n)
-    })
-    .await
-    .map_err(WebError::internal)?
+    Ok(state
+        .files
+        .purge_previews(chrono::Utc::now() - GRACE)
+        .await?)
 }
 
 /// Deletes stored files last written before `cutoff` that no evidence refers to, with
@@ -131,14 +136,17 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             if let Ok(s) = sweep(&state).await
                 && s != Swept::default()
+                && !s.elsewhere
             {
                 tracing::info!(
-                    "已清理：过期会话 {} 个，登录失败记录 {} 条，导入预览 {} 个，无引用文件 {} 个，过期的材料汇编 {} 个",
+                    "已清理：过期会话 {} 个，登录失败记录 {} 条，导入预览 {} 个，无引用文件 {} 个，过期的材料汇编 {} 个，未完成的分段上传 {} 个，中断上传的临时文件 {} 个",
                     s.sessions,
                     s.login_failures,
                     s.previews,
                     s.blobs,
-                    s.packages
+                    s.packages,
+                    s.uploads,
+                    s.temp_files
                 );
             }
         }

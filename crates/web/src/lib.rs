@@ -6,7 +6,7 @@ pub mod api;
 mod cache;
 pub use cache::RoundView;
 pub mod error;
-mod housekeeping;
+pub mod housekeeping;
 mod http_range;
 mod jobs;
 pub mod login_limits;
@@ -92,10 +92,6 @@ impl Config {
                 .public_url
                 .as_deref()
                 .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
-    }
-
-    pub fn import_dir(&self) -> PathBuf {
-        self.data_dir.join("imports")
     }
 }
 

@@ -75,7 +75,7 @@ const PG_SKIP_LINE: &str = "PostgreSQL 不可用，已跳过 PostgreSQL 存储�
 /// Databases left behind by crashed runs are dropped after this long.
 const STALE_AFTER_SECS: u64 = 6 * 3600;
 
-async fn admin_connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+pub async fn admin_connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(1)
@@ -86,7 +86,7 @@ async fn admin_connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> 
 }
 
 /// `postgres://u@h:p/db?x` with `db` replaced.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),

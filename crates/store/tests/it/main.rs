@@ -12,6 +12,7 @@ mod jobs;
 mod measures;
 mod round_facts;
 mod sessions;
+mod shared;
 mod units;
 mod uploads;
 mod users;

@@ -4,6 +4,7 @@
 //!
 //! - `upload`: large uploads in constant memory; uploads cut short leave nothing.
 //! - `resume`: a 1 GiB upload in chunks (断点续传) across a dropped connection and a restart.
+//! - `shared`: two servers on one PostgreSQL database act as one.
 //! - `crash`: the server killed with SIGKILL under a write load and mid-upload loses no
 //!   acknowledged write and leaves the audit chain intact.
 //!
@@ -15,6 +16,7 @@
 
 mod crash;
 mod resume;
+mod shared;
 mod upload;
 
 use std::fs::File;
@@ -46,18 +48,34 @@ struct Site {
     dir: WorkDir,
     /// Logged in as the liaison of 县司法局.
     liaison: Client,
+    /// Logged in as the administrator (依法治县办).
+    admin: Client,
     /// A task of 县司法局, signed for, so evidence can be added.
     task: i64,
     /// Servers started so far (one log file each).
     starts: u32,
+    /// A PostgreSQL database instead of the data directory's SQLite file.
+    database_url: Option<String>,
 }
 
 impl Site {
     /// A fresh data directory with an administrator and a liaison (both past the forced
     /// password change), an open round and one of the liaison's tasks signed for.
     fn prepare(tag: &str) -> Site {
+        Self::prepare_on(tag, None)
+    }
+
+    /// [`Site::prepare`] on the PostgreSQL database `database_url` (files still in the
+    /// data directory).
+    fn prepare_on(tag: &str, database_url: Option<String>) -> Site {
         let dir = WorkDir::new(tag);
-        let out = Command::new(env!("CARGO_BIN_EXE_fazhi"))
+        let mut add_user = Command::new(env!("CARGO_BIN_EXE_fazhi"));
+        if let Some(url) = &database_url {
+            add_user.env("FAZHI_DATABASE_URL", url);
+        } else {
+            add_user.env_remove("FAZHI_DATABASE_URL");
+        }
+        let out = add_user
             .args([
                 "user",
                 "add",
@@ -69,7 +87,6 @@ impl Site {
             ])
             .arg("--data-dir")
             .arg(dir.data())
-            .env_remove("FAZHI_DATABASE_URL")
             .env_remove("FAZHI_CONFIG")
             .env_remove("FAZHI_DATA_DIR")
             .output()
@@ -91,9 +108,11 @@ impl Site {
         let mut site = Site {
             server: None,
             liaison: Client::new(0),
+            admin: Client::new(0),
             dir,
             task: 0,
             starts: 0,
+            database_url,
         };
         site.restart();
         let port = site.server().port;
@@ -120,6 +139,7 @@ impl Site {
         let r = liaison.post_form(&format!("/tasks/{task}/action"), &[("action", "sign")]);
         assert_eq!(r.status, 303, "sign for the task: {r:?}");
         site.liaison = liaison;
+        site.admin = admin;
         site.task = task;
         site
     }
@@ -133,9 +153,10 @@ impl Site {
         assert!(self.server.is_none(), "one server per data directory");
         self.starts += 1;
         let log = self.dir.path.join(format!("server-{}.log", self.starts));
-        let server = Server::start(&self.dir.data(), &log);
+        let server = Server::start(&self.dir.data(), &log, self.database_url.as_deref());
         // Sessions live in the database: the liaison stays logged in.
         self.liaison.port = server.port;
+        self.admin.port = server.port;
         self.server = Some(server);
     }
 
@@ -166,7 +187,8 @@ struct Server {
 }
 
 impl Server {
-    fn start(data: &Path, log: &Path) -> Server {
+    /// `fazhi serve` on `data`, with the database at `database_url` if given.
+    fn start(data: &Path, log: &Path, database_url: Option<&str>) -> Server {
         let mut last_output = String::new();
         // The free port is found by binding port 0 and releasing it; another process may
         // take it in between, so try a few.
@@ -177,13 +199,17 @@ impl Server {
                 .port();
             let out = File::create(log).expect("server log");
             let err = out.try_clone().expect("server log");
-            let child = Command::new(env!("CARGO_BIN_EXE_fazhi"))
+            let mut command = Command::new(env!("CARGO_BIN_EXE_fazhi"));
+            match database_url {
+                Some(url) => command.env("FAZHI_DATABASE_URL", url),
+                None => command.env_remove("FAZHI_DATABASE_URL"),
+            };
+            let child = command
                 .arg("serve")
                 .arg("--data-dir")
                 .arg(data)
                 .arg("--bind")
                 .arg(format!("127.0.0.1:{port}"))
-                .env_remove("FAZHI_DATABASE_URL")
                 .env_remove("FAZHI_CONFIG")
                 .env_remove("FAZHI_DATA_DIR")
                 .env_remove("FAZHI_BIND")

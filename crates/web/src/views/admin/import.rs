@@ -143,16 +143,11 @@ pub async fn preview(
         }
     };
     let token = random_token()?;
-    let dir = state.config.import_dir();
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(WebError::internal)?;
-    tokio::fs::write(dir.join(format!("{token}.upload")), &bytes)
-        .await
-        .map_err(WebError::internal)?;
-    tokio::fs::write(dir.join(format!("{token}.name")), file_name.as_bytes())
-        .await
-        .map_err(WebError::internal)?;
+    // In the file store, not on this instance's disk: the confirmation may reach another.
+    state
+        .files
+        .put_preview(&token, &file_name, bytes.clone().into())
+        .await?;
     let warnings = output
         .diagnostics
         .iter()
@@ -193,15 +188,11 @@ pub async fn confirm(
     if form.token.len() != 64 || !form.token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(WebError::BadRequest("导入编号无效，请重新上传文件".into()));
     }
-    let dir = state.config.import_dir();
-    let upload = dir.join(format!("{}.upload", form.token));
-    let name_path = dir.join(format!("{}.name", form.token));
-    let bytes = tokio::fs::read(&upload).await.map_err(|_| {
-        WebError::BadRequest("找不到待导入的文件（可能已导入或已过期），请重新上传".into())
-    })?;
-    let file_name = tokio::fs::read_to_string(&name_path)
-        .await
-        .unwrap_or_else(|_| "上传文件".into());
+    let Some((file_name, bytes)) = state.files.get_preview(&form.token).await? else {
+        return Err(WebError::BadRequest(
+            "找不到待导入的文件（可能已导入或已过期），请重新上传".into(),
+        ));
+    };
     let output = import_off_thread(&bytes, &file_name)
         .await?
         .map_err(|e| WebError::BadRequest(format!("“{file_name}”无法导入：{e}")))?;
@@ -210,8 +201,9 @@ pub async fn confirm(
         .store
         .import_library(&output, &file_name, &sha, &cu.user.actor())
         .await?;
-    tokio::fs::remove_file(&upload).await.ok();
-    tokio::fs::remove_file(&name_path).await.ok();
+    if let Err(e) = state.files.delete_preview(&form.token).await {
+        tracing::warn!("导入后未能删除预览文件（清理任务会再删）：{e}");
+    }
     // A round in progress stays on its version until the office confirms how its tasks
     // map to the new one.
     if let Some(round) = state.store.active_round().await? {
