@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use fazhi_files::{FileStore, FileStoreConfig, human_size};
+use fazhi_files::{FileStore, human_size};
 use fazhi_package::job::JOB_KIND;
 use fazhi_package::{Control, PackageFormat, PackageParams, Progress};
 use fazhi_store::{Actor, NewJob, RoundId, Store};
@@ -118,8 +118,11 @@ async fn build(data: &DataArgs, out: &Path, params: PackageParams) -> Result<Exi
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("无法打开数据库 {}", redact(&url)))?;
-    let files = FileStore::new(&FileStoreConfig::local_default(&config.data_dir))
-        .context("无法打开文件存储")?;
+    let files = FileStore::new(&crate::serve_cmd::file_store_config(
+        data,
+        &config.data_dir,
+    )?)
+    .context("无法打开文件存储")?;
     let result = build_job(&store, &files, out, params).await;
     store.close().await.ok();
     result

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use fazhi_files::FileStoreConfig;
 use fazhi_store::{Actor, NewUser, Store, UnitId, UserRole};
 use fazhi_web::{AppState, Config, InitialAdmin, password};
 use serde::Deserialize;
@@ -18,7 +19,7 @@ pub struct DataArgs {
     /// 数据库地址，如 sqlite://fazhi.sqlite 或 postgres://user@host/db；默认为数据目录下的 SQLite 文件
     #[arg(long, env = "FAZHI_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
-    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、public_url、trusted_proxy_header、max_import_mb、max_upload_mb、warn_workdays、package_keep_days、utc_offset）
+    /// 配置文件（TOML，键：bind、data_dir、database_url、secure_cookies、public_url、trusted_proxy_header、max_import_mb、max_upload_mb、warn_workdays、package_keep_days、utc_offset，以及 [file_store] 表：backend、root、bucket、endpoint、region、allow_http、virtual_hosted_style、ca_cert、credentials_file）
     #[arg(long, env = "FAZHI_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
@@ -52,6 +53,132 @@ struct FileConfig {
     utc_offset: Option<String>,
     /// Days a finished 佐证材料汇编 stays downloadable (default 7).
     package_keep_days: Option<u32>,
+    /// Where evidence files live: `[file_store]` (see [`file_store_config`]).
+    file_store: Option<FileStoreSection>,
+}
+
+/// `[file_store]` of the config file. The credentials of an S3 store are never read from
+/// here (a config file is copied around and checked in): they come from the environment
+/// or from `credentials_file`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStoreSection {
+    /// `local` (default) or `s3`.
+    backend: Option<String>,
+    /// Local: the directory (default `<data_dir>/files`).
+    root: Option<PathBuf>,
+    bucket: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    allow_http: Option<bool>,
+    virtual_hosted_style: Option<bool>,
+    ca_cert: Option<PathBuf>,
+    /// A TOML file with `access_key = "…"` and `secret_key = "…"` (mode 0600).
+    credentials_file: Option<PathBuf>,
+    /// Refused with a message saying where credentials go.
+    access_key: Option<String>,
+    secret_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3Credentials {
+    access_key: String,
+    secret_key: String,
+}
+
+/// The file store the configuration describes: environment variables first
+/// (`FAZHI_FILE_STORE`, `FAZHI_S3_BUCKET`, `FAZHI_S3_ENDPOINT`, `FAZHI_S3_REGION`,
+/// `FAZHI_S3_ALLOW_HTTP`, `FAZHI_S3_VIRTUAL_HOSTED_STYLE`, `FAZHI_S3_CA_CERT`,
+/// `FAZHI_S3_CREDENTIALS_FILE`, and the keys in `FAZHI_S3_ACCESS_KEY` /
+/// `FAZHI_S3_SECRET_KEY`), then `[file_store]` of the config file, then the local
+/// directory `<data_dir>/files`.
+pub(crate) fn file_store_config(data: &DataArgs, data_dir: &Path) -> Result<FileStoreConfig> {
+    let file = read_file_config(data.config.as_deref())?;
+    file_store_from(
+        file.file_store.unwrap_or_default(),
+        &|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()),
+        data_dir,
+    )
+}
+
+fn file_store_from(
+    section: FileStoreSection,
+    env: &dyn Fn(&str) -> Option<String>,
+    data_dir: &Path,
+) -> Result<FileStoreConfig> {
+    if section.access_key.is_some() || section.secret_key.is_some() {
+        bail!(
+            "配置文件的 [file_store] 中不能写访问密钥（access_key、secret_key）：请放在环境变量 FAZHI_S3_ACCESS_KEY、FAZHI_S3_SECRET_KEY 中，或写入 credentials_file 指定的文件（权限 0600）"
+        );
+    }
+    let flag = |name: &str, from_file: Option<bool>| -> Result<bool> {
+        match env(name) {
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" => Ok(true),
+                "0" | "false" | "no" => Ok(false),
+                _ => bail!("环境变量 {name} 应为 true 或 false（现为“{v}”）"),
+            },
+            None => Ok(from_file.unwrap_or(false)),
+        }
+    };
+    let backend = env("FAZHI_FILE_STORE")
+        .or(section.backend)
+        .unwrap_or_else(|| "local".into());
+    match backend.trim().to_ascii_lowercase().as_str() {
+        "local" => Ok(FileStoreConfig::Local {
+            root: section.root.unwrap_or_else(|| data_dir.join("files")),
+        }),
+        "s3" => {
+            let bucket = env("FAZHI_S3_BUCKET").or(section.bucket).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "文件存储为 s3 时须指定存储桶（[file_store] bucket 或 FAZHI_S3_BUCKET）"
+                )
+            })?;
+            let credentials_file = env("FAZHI_S3_CREDENTIALS_FILE")
+                .map(PathBuf::from)
+                .or(section.credentials_file);
+            let (access_key, secret_key) = match (
+                env("FAZHI_S3_ACCESS_KEY"),
+                env("FAZHI_S3_SECRET_KEY"),
+                credentials_file,
+            ) {
+                (Some(a), Some(s), _) => (a, s),
+                (_, _, Some(path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("无法读取 S3 凭据文件 {}", path.display()))?;
+                    let c: S3Credentials = toml::from_str(&text).with_context(|| {
+                            format!(
+                                "S3 凭据文件 {} 格式错误，应为两行：access_key = \"…\" 和 secret_key = \"…\"",
+                                path.display()
+                            )
+                        })?;
+                    (c.access_key, c.secret_key)
+                }
+                _ => bail!(
+                    "文件存储为 s3 时须提供访问密钥：环境变量 FAZHI_S3_ACCESS_KEY 和 FAZHI_S3_SECRET_KEY，或 credentials_file"
+                ),
+            };
+            Ok(FileStoreConfig::S3 {
+                bucket,
+                endpoint: env("FAZHI_S3_ENDPOINT").or(section.endpoint),
+                region: env("FAZHI_S3_REGION")
+                    .or(section.region)
+                    .unwrap_or_default(),
+                access_key,
+                secret_key,
+                allow_http: flag("FAZHI_S3_ALLOW_HTTP", section.allow_http)?,
+                virtual_hosted_style: flag(
+                    "FAZHI_S3_VIRTUAL_HOSTED_STYLE",
+                    section.virtual_hosted_style,
+                )?,
+                ca_cert: env("FAZHI_S3_CA_CERT")
+                    .map(PathBuf::from)
+                    .or(section.ca_cert),
+            })
+        }
+        other => bail!("不认识的文件存储类型“{other}”，应为 local 或 s3"),
+    }
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -189,10 +316,9 @@ pub async fn serve(args: &ServeArgs) -> Result<()> {
         "fazhi 已启动：http://{addr}/  （数据目录 {}，按 Ctrl+C 停止）",
         config.data_dir.display()
     );
-    let files = fazhi_files::FileStore::new(&fazhi_files::FileStoreConfig::local_default(
-        &config.data_dir,
-    ))
-    .context("无法打开文件存储")?;
+    let file_store = file_store_config(&args.data, &config.data_dir)?;
+    let files = fazhi_files::FileStore::new(&file_store).context("无法打开文件存储")?;
+    println!("文件存储：{files}");
     // Uploads cut off by a crash or a restart leave temporary objects; nothing else does.
     // Alone on its SQLite file this process has no upload in progress now; on a shared
     // PostgreSQL database another instance may have, so only old ones go.
@@ -367,10 +493,8 @@ pub struct GcArgs {
 /// `fazhi gc`: the server's periodic clean-up, once, now.
 pub async fn gc(args: &GcArgs) -> Result<()> {
     let (store, config, _) = open(&args.data, None).await?;
-    let files = fazhi_files::FileStore::new(&fazhi_files::FileStoreConfig::local_default(
-        &config.data_dir,
-    ))
-    .context("无法打开文件存储")?;
+    let files = fazhi_files::FileStore::new(&file_store_config(&args.data, &config.data_dir)?)
+        .context("无法打开文件存储")?;
     let state = AppState::new(store.clone(), files, config);
     let s = fazhi_web::sweep(&state).await.context("清理失败")?;
     if s.elsewhere {
@@ -435,7 +559,95 @@ pub async fn audit(args: &AuditArgs) -> Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn section(toml_text: &str) -> FileStoreSection {
+        let c: FileConfig = toml::from_str(toml_text).expect("config");
+        c.file_store.unwrap_or_default()
+    }
+
+    #[test]
+    fn the_file_store_defaults_to_the_data_directory() {
+        let got = file_store_from(section(""), &env_of(&[]), Path::new("/srv/d")).unwrap();
+        assert_eq!(got, FileStoreConfig::local_default(Path::new("/srv/d")));
+    }
+
+    #[test]
+    fn an_s3_store_comes_from_the_file_with_keys_from_the_environment() {
+        let s = section(
+            "[file_store]\nbackend = \"s3\"\nbucket = \"evidence\"\nendpoint = \"http://10.0.0.5:3900\"\nregion = \"garage\"\nallow_http = true\n",
+        );
+        let env = env_of(&[("FAZHI_S3_ACCESS_KEY", "AK"), ("FAZHI_S3_SECRET_KEY", "SK")]);
+        let got = file_store_from(s, &env, Path::new("/d")).unwrap();
+        assert_eq!(
+            got,
+            FileStoreConfig::S3 {
+                bucket: "evidence".into(),
+                endpoint: Some("http://10.0.0.5:3900".into()),
+                region: "garage".into(),
+                access_key: "AK".into(),
+                secret_key: "SK".into(),
+                allow_http: true,
+                virtual_hosted_style: false,
+                ca_cert: None,
+            }
+        );
+        // The environment wins over the file.
+        let env = env_of(&[
+            ("FAZHI_S3_ACCESS_KEY", "AK"),
+            ("FAZHI_S3_SECRET_KEY", "SK"),
+            ("FAZHI_S3_BUCKET", "other"),
+            ("FAZHI_S3_ALLOW_HTTP", "false"),
+        ]);
+        let s =
+            section("[file_store]\nbackend = \"s3\"\nbucket = \"evidence\"\nallow_http = true\n");
+        match file_store_from(s, &env, Path::new("/d")).unwrap() {
+            FileStoreConfig::S3 {
+                bucket, allow_http, ..
+            } => assert_eq!((bucket.as_str(), allow_http), ("other", false)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_in_the_config_file_are_refused_and_a_credentials_file_is_read() {
+        let s = section("[file_store]\nbackend = \"s3\"\nbucket = \"b\"\nsecret_key = \"x\"\n");
+        let err = file_store_from(s, &env_of(&[]), Path::new("/d")).unwrap_err();
+        assert!(err.to_string().contains("不能写访问密钥"), "{err}");
+        let s = section("[file_store]\nbackend = \"s3\"\nbucket = \"b\"\n");
+        let err = file_store_from(s, &env_of(&[]), Path::new("/d")).unwrap_err();
+        assert!(err.to_string().contains("须提供访问密钥"), "{err}");
+
+        let dir = std::env::temp_dir().join(format!("fazhi-creds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let creds = dir.join("s3.toml");
+        std::fs::write(&creds, "access_key = \"AK2\"\nsecret_key = \"SK2\"\n").unwrap();
+        let s = section(&format!(
+            "[file_store]\nbackend = \"s3\"\nbucket = \"b\"\ncredentials_file = \"{}\"\n",
+            creds.display()
+        ));
+        match file_store_from(s, &env_of(&[]), Path::new("/d")).unwrap() {
+            FileStoreConfig::S3 {
+                access_key,
+                secret_key,
+                ..
+            } => assert_eq!((access_key.as_str(), secret_key.as_str()), ("AK2", "SK2")),
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+        let s = section("[file_store]\nbackend = \"ftp\"\n");
+        let err = file_store_from(s, &env_of(&[]), Path::new("/d")).unwrap_err();
+        assert!(err.to_string().contains("local 或 s3"), "{err}");
+    }
 
     #[test]
     fn redacts_database_passwords() {

@@ -48,15 +48,29 @@ pub enum FileError {
 
 impl FileError {
     /// Whether the error is the client's doing (a 4xx in HTTP terms) rather than the server's.
+    ///
+    /// A missing file ([`FileError::NotFound`]) is not: callers ask for files the database
+    /// refers to, so a missing one means the store lost it.
     pub fn is_client_error(&self) -> bool {
         matches!(
             self,
-            Self::TooLarge { .. }
-                | Self::NotFound { .. }
-                | Self::InvalidHash
-                | Self::InvalidRange { .. }
-                | Self::Upload(_)
+            Self::TooLarge { .. } | Self::InvalidHash | Self::InvalidRange { .. } | Self::Upload(_)
         )
+    }
+}
+
+impl FileError {
+    /// The kind of the operating-system error underneath, if any (disk full, permission
+    /// denied …), looked for through the chain of sources.
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        let mut current: Option<&(dyn StdError + 'static)> = Some(self);
+        while let Some(e) = current {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                return Some(io.kind());
+            }
+            current = e.source();
+        }
+        None
     }
 }
 

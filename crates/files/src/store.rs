@@ -402,6 +402,15 @@ impl FileStore {
         Ok(BlobStream::from_result(result))
     }
 
+    /// Whether the store answers: a look-up of an object that is not there comes back
+    /// "not found" (reachable) rather than with another error.
+    pub async fn ping(&self) -> Result<(), FileError> {
+        match self.store.head(&Path::from("healthz")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Whether a file with this SHA-256 is stored.
     pub async fn exists(&self, sha256: &str) -> Result<bool, FileError> {
         let path = checked_blob_path(sha256)?;

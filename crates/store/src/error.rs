@@ -50,6 +50,34 @@ impl StoreError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         StoreError::Invalid(message.into())
     }
+
+    /// Whether the database could not be reached or gave up (server gone, connection
+    /// lost, no pooled connection within the wait, statement timeout, server shutting
+    /// down): the request may succeed later, and is answered "service unavailable".
+    pub fn is_unavailable(&self) -> bool {
+        use sea_orm::sqlx::Error as X;
+        let StoreError::Db(e) = self else {
+            return false;
+        };
+        let runtime = match e {
+            DbErr::ConnectionAcquire(_) => return true,
+            DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+            _ => return false,
+        };
+        let sea_orm::RuntimeErr::SqlxError(x) = runtime else {
+            return matches!(e, DbErr::Conn(_));
+        };
+        match &**x {
+            X::Io(_) | X::PoolTimedOut | X::PoolClosed | X::WorkerCrashed | X::Protocol(_) => true,
+            X::Tls(_) => true,
+            // 57014 query_canceled (statement_timeout), 57P0x shutdown, 08xxx connection,
+            // 3D000 the database does not exist (dropped under us).
+            X::Database(d) => d.code().is_some_and(|c| {
+                c == "57014" || c.starts_with("57P") || c.starts_with("08") || c == "3D000"
+            }),
+            _ => matches!(e, DbErr::Conn(_)),
+        }
+    }
 }
 
 /// Unique constraints of the schema: (index name, SQLite message fragment, field name

@@ -260,6 +260,12 @@ impl Store {
         })
     }
 
+    /// Whether the database answers (one round trip).
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
     /// Closes the pool (waits for connections in use).
     pub async fn close(self) -> StoreResult<()> {
         self.db.close().await?;

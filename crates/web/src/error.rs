@@ -26,11 +26,17 @@ pub enum WebError {
     /// message saying what.
     #[error("{0}")]
     Unavailable(String),
+    /// The file store is full: 507 with the message for the office.
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("服务器内部错误")]
     Internal(String),
 }
 
 pub type WebResult<T> = Result<T, WebError>;
+
+/// What a page says while the database cannot be reached.
+pub const DATABASE_UNAVAILABLE: &str = "数据库暂时无法连接，系统暂停服务。已保存的数据不受影响，请稍后刷新重试；如持续出现，请联系系统管理员。";
 
 impl WebError {
     pub fn forbidden() -> Self {
@@ -50,6 +56,7 @@ impl WebError {
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +82,10 @@ impl From<StoreError> for WebError {
             StoreError::NotFound { what } => WebError::NotFound(format!("未找到{what}")),
             StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
             StoreError::Invalid(m) => WebError::BadRequest(m),
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "database unavailable");
+                WebError::Unavailable(DATABASE_UNAVAILABLE.into())
+            }
             other => WebError::Internal(other.to_string()),
         }
     }

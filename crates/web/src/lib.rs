@@ -124,6 +124,43 @@ impl AppState {
     }
 }
 
+/// `/healthz` for load balancers and monitoring: 200 when the database and the file store
+/// both answer within [`HEALTH_TIMEOUT`], else 503 saying which does not (JSON either way).
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let database = match tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("{} 秒内无应答", HEALTH_TIMEOUT.as_secs())),
+    };
+    let files = match tokio::time::timeout(HEALTH_TIMEOUT, state.files.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("{} 秒内无应答", HEALTH_TIMEOUT.as_secs())),
+    };
+    let word = |r: &Result<(), String>| match r {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("不可用：{e}"),
+    };
+    let body = serde_json::json!({
+        "status": if database.is_ok() && files.is_ok() { "ok" } else { "unavailable" },
+        "database": word(&database),
+        "file_store": word(&files),
+    });
+    let status = if database.is_ok() && files.is_ok() {
+        axum::http::StatusCode::OK
+    } else {
+        tracing::warn!(%body, "health check failed");
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// How long `/healthz` waits for each of the database and the file store.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The first administrator, created on first start; the password is shown once.
 #[derive(Debug, Clone)]
 pub struct InitialAdmin {
@@ -337,7 +374,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(api::router())
         .route("/static/{*path}", get(static_files::serve))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::authenticate,

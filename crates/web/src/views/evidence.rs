@@ -151,6 +151,24 @@ pub async fn delete(
 
 impl From<FileError> for WebError {
     fn from(e: FileError) -> Self {
+        use std::io::ErrorKind as K;
+        match e.io_kind() {
+            Some(K::StorageFull | K::QuotaExceeded | K::FileTooLarge) => {
+                tracing::error!(error = %e, "file store full");
+                return WebError::InsufficientStorage(
+                    "服务器的文件存储空间已满，文件没有保存。请联系系统管理员清理或扩容后重新上传。"
+                        .into(),
+                );
+            }
+            Some(K::PermissionDenied | K::ReadOnlyFilesystem) => {
+                tracing::error!(error = %e, "file store not writable");
+                return WebError::Unavailable(
+                    "服务器无法写入文件存储（权限不足或只读），文件没有保存。请联系系统管理员。"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
         if e.is_client_error() {
             WebError::BadRequest(e.to_string())
         } else {

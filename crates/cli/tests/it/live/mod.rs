@@ -5,6 +5,7 @@
 //! - `upload`: large uploads in constant memory; uploads cut short leave nothing.
 //! - `resume`: a 1 GiB upload in chunks (断点续传) across a dropped connection and a restart.
 //! - `shared`: two servers on one PostgreSQL database act as one.
+//! - `s3`: a 1 GiB upload into an S3 object store in constant memory.
 //! - `crash`: the server killed with SIGKILL under a write load and mid-upload loses no
 //!   acknowledged write and leaves the audit chain intact.
 //!
@@ -16,6 +17,7 @@
 
 mod crash;
 mod resume;
+mod s3;
 mod shared;
 mod upload;
 
@@ -54,27 +56,34 @@ struct Site {
     task: i64,
     /// Servers started so far (one log file each).
     starts: u32,
-    /// A PostgreSQL database instead of the data directory's SQLite file.
-    database_url: Option<String>,
+    /// Environment of the servers (and of the set-up's `fazhi user add`): a PostgreSQL
+    /// database in `FAZHI_DATABASE_URL`, an S3 file store in `FAZHI_FILE_STORE` and
+    /// `FAZHI_S3_*`. Empty: SQLite and files in the data directory.
+    env: Vec<(String, String)>,
 }
 
 impl Site {
     /// A fresh data directory with an administrator and a liaison (both past the forced
     /// password change), an open round and one of the liaison's tasks signed for.
     fn prepare(tag: &str) -> Site {
-        Self::prepare_on(tag, None)
+        Self::prepare_with(tag, Vec::new())
     }
 
     /// [`Site::prepare`] on the PostgreSQL database `database_url` (files still in the
     /// data directory).
     fn prepare_on(tag: &str, database_url: Option<String>) -> Site {
+        let env = database_url
+            .map(|u| vec![("FAZHI_DATABASE_URL".to_string(), u)])
+            .unwrap_or_default();
+        Self::prepare_with(tag, env)
+    }
+
+    /// [`Site::prepare`] with the servers' environment `env` (see [`Site::env`]).
+    fn prepare_with(tag: &str, env: Vec<(String, String)>) -> Site {
         let dir = WorkDir::new(tag);
         let mut add_user = Command::new(env!("CARGO_BIN_EXE_fazhi"));
-        if let Some(url) = &database_url {
-            add_user.env("FAZHI_DATABASE_URL", url);
-        } else {
-            add_user.env_remove("FAZHI_DATABASE_URL");
-        }
+        add_user.env_remove("FAZHI_DATABASE_URL");
+        add_user.envs(env.iter().map(|(k, v)| (k, v)));
         let out = add_user
             .args([
                 "user",
@@ -112,7 +121,7 @@ impl Site {
             dir,
             task: 0,
             starts: 0,
-            database_url,
+            env,
         };
         site.restart();
         let port = site.server().port;
@@ -153,7 +162,7 @@ impl Site {
         assert!(self.server.is_none(), "one server per data directory");
         self.starts += 1;
         let log = self.dir.path.join(format!("server-{}.log", self.starts));
-        let server = Server::start(&self.dir.data(), &log, self.database_url.as_deref());
+        let server = Server::start(&self.dir.data(), &log, &self.env);
         // Sessions live in the database: the liaison stays logged in.
         self.liaison.port = server.port;
         self.admin.port = server.port;
@@ -187,8 +196,8 @@ struct Server {
 }
 
 impl Server {
-    /// `fazhi serve` on `data`, with the database at `database_url` if given.
-    fn start(data: &Path, log: &Path, database_url: Option<&str>) -> Server {
+    /// `fazhi serve` on `data`, with `env` set (see [`Site::env`]).
+    fn start(data: &Path, log: &Path, env: &[(String, String)]) -> Server {
         let mut last_output = String::new();
         // The free port is found by binding port 0 and releasing it; another process may
         // take it in between, so try a few.
@@ -200,10 +209,10 @@ impl Server {
             let out = File::create(log).expect("server log");
             let err = out.try_clone().expect("server log");
             let mut command = Command::new(env!("CARGO_BIN_EXE_fazhi"));
-            match database_url {
-                Some(url) => command.env("FAZHI_DATABASE_URL", url),
-                None => command.env_remove("FAZHI_DATABASE_URL"),
-            };
+            command
+                .env_remove("FAZHI_DATABASE_URL")
+                .env_remove("FAZHI_FILE_STORE");
+            command.envs(env.iter().map(|(k, v)| (k, v)));
             let child = command
                 .arg("serve")
                 .arg("--data-dir")

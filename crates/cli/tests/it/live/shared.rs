@@ -17,14 +17,14 @@ struct PgDatabase {
 }
 
 impl PgDatabase {
-    fn create() -> Option<PgDatabase> {
+    fn create(tag: &str) -> Option<PgDatabase> {
         let mode = std::env::var("FAZHI_TEST_PG").unwrap_or_else(|_| "auto".into());
         if mode == "skip" {
             return None;
         }
         let admin_url = std::env::var("FAZHI_TEST_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let name = format!("fazhi_live_{}", std::process::id());
+        let name = format!("fazhi_live_{tag}_{}", std::process::id());
         let created = run_sql(
             &admin_url,
             &[
@@ -110,7 +110,7 @@ fn first_id(html: &str, prefix: &str) -> Option<i64> {
 
 #[test]
 fn two_servers_on_one_database_act_as_one() {
-    let Some(db) = PgDatabase::create() else {
+    let Some(db) = PgDatabase::create("shared") else {
         return;
     };
     // Server A: the set-up (admin, round, the liaison's task signed) runs through it.
@@ -118,7 +118,7 @@ fn two_servers_on_one_database_act_as_one() {
     let a = site.server().port;
     // Server B: same database, same file store.
     let log_b = site.dir.path.join("server-b.log");
-    let b_server = Server::start(&site.dir.data(), &log_b, Some(&db.url));
+    let b_server = Server::start(&site.dir.data(), &log_b, &site.env);
     let b = b_server.port;
     let log_b_text = || std::fs::read_to_string(&log_b).unwrap_or_default();
 
@@ -223,7 +223,7 @@ fn two_servers_on_one_database_act_as_one() {
     upload.send(32 * MIB);
     let temp = site.dir.wait_for_temp_file(Duration::from_secs(30));
     let log_c = site.dir.path.join("server-c.log");
-    let c_server = Server::start(&site.dir.data(), &log_c, Some(&db.url));
+    let c_server = Server::start(&site.dir.data(), &log_c, &site.env);
     assert!(
         temp.exists(),
         "the third server's start removed A's upload in progress"
@@ -241,5 +241,57 @@ fn two_servers_on_one_database_act_as_one() {
     assert!(blob.exists(), "the upload is stored at its hash");
     drop(c_server);
     drop(b_server);
+    site.stop();
+}
+
+#[test]
+fn pages_say_the_database_is_unavailable_within_seconds() {
+    let Some(db) = PgDatabase::create("gone") else {
+        return;
+    };
+    let mut site = Site::prepare_on("gone", Some(db.url.clone()));
+    let page = site.liaison.get("/tasks");
+    assert_eq!(page.status, 200);
+    let health = site.liaison.get("/healthz");
+    assert_eq!(health.status, 200, "{health:?}");
+    assert!(
+        health.body.contains("\"database\":\"ok\""),
+        "{}",
+        health.body
+    );
+
+    // The database goes away under the running server (its connections are cut).
+    run_sql(
+        &db.admin_url,
+        &[format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.name)],
+    )
+    .expect("drop the database");
+
+    let started = Instant::now();
+    let page = site.liaison.get("/tasks");
+    let elapsed = started.elapsed();
+    assert_eq!(page.status, 503, "{page:?}\n{}", site.log());
+    assert!(page.body.contains("数据库暂时无法连接"), "{}", page.body);
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "answered after {elapsed:?}"
+    );
+    let api = site.liaison.get("/api/v1/indicators");
+    assert_eq!(api.status, 503, "{api:?}");
+    assert!(api.body.contains("\"error\""), "{}", api.body);
+    let health = site.liaison.get("/healthz");
+    assert_eq!(health.status, 503, "{health:?}");
+    assert!(
+        health.body.contains("\"file_store\":\"ok\""),
+        "{}",
+        health.body
+    );
+    assert!(
+        health.body.contains("\"database\":\"不可用"),
+        "{}",
+        health.body
+    );
+    let running = site.server.as_mut().is_some_and(Server::is_running);
+    assert!(running, "the server keeps running:\n{}", site.log());
     site.stop();
 }
