@@ -243,7 +243,8 @@ for run in $(seq 1 "$RUNS"); do
 done
 page=$(curl -sS -b "$JAR" "$BASE/tasks/$TASK")
 grep -q "佐证材料（$RUNS）" <<<"$page" || die "任务页上的佐证材料数量不对"
-STRAY=$(find "$DATA/files/tmp" "$DATA/files/uploads" -type f 2>/dev/null | wc -l)
+# (find fails on a folder that was never made: no stray file there either)
+STRAY=$({ find "$DATA/files/tmp" "$DATA/files/uploads" -type f 2>/dev/null || true; } | wc -l)
 [[ $STRAY == 0 ]] || die "上传后 tmp 或 uploads 中留有 $STRAY 个文件"
 
 echo "$SUMMARY; $([[ $CHUNKED == 1 ]] && echo "in ${CHUNK_MIB} MiB chunks (断点续传)" || echo "one multipart request")"

@@ -1,5 +1,6 @@
 //! `fazhi`: the command line. Parsing and printing only; the work is in the library crates.
 
+mod backup_cmd;
 mod calendar_cmd;
 mod export_cmd;
 mod import_cmd;
@@ -38,6 +39,10 @@ enum Command {
     Package(package_cmd::PackageArgs),
     /// 导出电子表格：responsibility 责任分工表、ledger 任务台账（.xlsx）
     Export(export_cmd::ExportArgs),
+    /// 备份：服务运行时也可执行，得到一致的数据库快照与文件（PostgreSQL 时给出 pg_dump 命令并导出文件清单）
+    Backup(backup_cmd::BackupArgs),
+    /// 恢复：把 fazhi backup 的备份放回一个空的数据目录，并校验文件与审计日志
+    Restore(backup_cmd::RestoreArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -92,6 +97,18 @@ fn main() -> ExitCode {
         Command::Export(args) => runtime()
             .and_then(|rt| rt.block_on(export_cmd::run(&args)))
             .map(|()| ExitCode::SUCCESS),
+        Command::Backup(args) => runtime()
+            .and_then(|rt| rt.block_on(backup_cmd::backup(&args)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Restore(args) => runtime()
+            .and_then(|rt| rt.block_on(backup_cmd::restore(&args)))
+            .map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }),
     };
     match result {
         Ok(code) => code,

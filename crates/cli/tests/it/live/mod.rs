@@ -2,6 +2,7 @@
 //! a data directory with a running server ([`Site`]), a minimal HTTP/1.1 client
 //! ([`Client`]) and multipart uploads generated on the fly ([`Upload`]).
 //!
+//! - `backup`: `fazhi backup` during writes and `fazhi restore` keep every acknowledged write.
 //! - `upload`: large uploads in constant memory; uploads cut short leave nothing.
 //! - `resume`: a 1 GiB upload in chunks (断点续传) across a dropped connection and a restart.
 //! - `shared`: two servers on one PostgreSQL database act as one.
@@ -15,6 +16,7 @@
 //! Linux only: peak memory comes from `/proc/<pid>/status`, the expected SHA-256 from
 //! coreutils' `sha256sum`.
 
+mod backup;
 mod crash;
 mod resume;
 mod s3;
