@@ -5,7 +5,13 @@ overview; afterwards every acknowledged write is looked up in the database, and 
 liaisons race the same task's 报送.
 
     scripts/load-verify.py [--seconds 60] [--backend sqlite|postgres|both]
-                           [--units 4] [--liaisons-per-unit 2] [--bin PATH]
+                           [--units 4] [--liaisons-per-unit 2] [--instances 1] [--bin PATH]
+
+With `--instances N` (PostgreSQL only) it starts N `fazhi serve` processes on the same
+database and the same file directory, behind one port: a small round-robin TCP proxy in
+this script hands each new connection to the next instance, and every client opens a new
+connection for each request, so consecutive requests of one session (a write, then the read
+of the task page) land on different instances.
 
 It starts its own `fazhi serve` on a fresh data directory (SQLite) or a fresh PostgreSQL
 database (`fazhi_load` on 127.0.0.1:5432, dropped and created), through the pages a browser
@@ -54,7 +60,11 @@ def fazhi_binary(arg):
 
 
 class Client:
-    """A browser-like session over one keep-alive connection: cookie + latest CSRF token."""
+    """A browser-like session over one keep-alive connection: cookie + latest CSRF token.
+    With `fresh=True` each request goes over a new connection (to whichever instance the
+    proxy picks next)."""
+
+    fresh = False
 
     def __init__(self, port):
         self.port = port
@@ -83,6 +93,9 @@ class Client:
                 self.conn = None
                 if method != "GET" or attempt == 1:
                     raise
+        if Client.fresh:
+            self.conn.close()
+            self.conn = None
         for k, v in r.getheaders():
             if k.lower() == "set-cookie":
                 pair = v.split(";")[0]
@@ -124,10 +137,68 @@ class Client:
         self.get(location)
 
 
-class Site:
-    """A data directory (or PostgreSQL database), its users and a running server."""
+class Proxy:
+    """Round-robin TCP proxy: each accepted connection goes to the next backend port."""
 
-    def __init__(self, binary, backend, units, per_unit):
+    def __init__(self, port, backends):
+        self.backends = backends
+        self.next = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(512)
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                port = self.backends[self.next % len(self.backends)]
+                self.next += 1
+            try:
+                upstream = socket.create_connection(("127.0.0.1", port))
+            except OSError:
+                client.close()
+                continue
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Site:
+    """A data directory (or PostgreSQL database), its users and running servers (several
+    behind one port with `instances` > 1)."""
+
+    def __init__(self, binary, backend, units, per_unit, instances=1):
         self.binary = binary
         self.backend = backend
         self.dir = tempfile.mkdtemp(prefix="fazhi-load-%s-" % backend)
@@ -150,21 +221,30 @@ class Site:
                 if self.admin_password is None and "管理员" in out and m:
                     self.admin_password = m.group(1)
         assert self.admin_password, "the first start prints the administrator's password"
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.server = subprocess.Popen(
-            [binary, "serve", "--bind", "127.0.0.1:%d" % self.port] + self.args,
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.env())
-        for _ in range(600):
-            try:
-                if Client(self.port).get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+        self.servers, self.logs, ports = [], [], []
+        for i in range(instances):
+            port = free_port()
+            log = open(os.path.join(self.dir, "server-%d.log" % i), "w")
+            self.logs.append(log)
+            self.servers.append(subprocess.Popen(
+                [binary, "serve", "--bind", "127.0.0.1:%d" % port] + self.args,
+                stdout=log, stderr=subprocess.STDOUT, env=self.env()))
+            for _ in range(600):
+                try:
+                    if Client(port).get("/healthz")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise SystemExit("the server did not start; see %s" % log.name)
+            ports.append(port)
+        self.proxy = None
+        if instances > 1:
+            self.port = free_port()
+            self.proxy = Proxy(self.port, ports)
+            Client.fresh = True
         else:
-            raise SystemExit("the server did not start; see %s" % self.log.name)
+            self.port = ports[0]
 
     def env(self):
         env = dict(os.environ)
@@ -179,8 +259,12 @@ class Site:
         return r.stdout
 
     def stop(self):
-        self.server.send_signal(signal.SIGTERM)
-        self.server.wait(timeout=60)
+        for server in self.servers:
+            server.send_signal(signal.SIGTERM)
+        for server in self.servers:
+            server.wait(timeout=60)
+        if self.proxy:
+            self.proxy.close()
 
     def query(self, sql):
         """Rows of a query, read after the server stopped."""
@@ -235,8 +319,8 @@ def discover(client, task_ids):
     return rules, ledgers
 
 
-def run(binary, backend, seconds, units, per_unit):
-    site = Site(binary, backend, units, per_unit)
+def run(binary, backend, seconds, units, per_unit, instances=1):
+    site = Site(binary, backend, units, per_unit, instances)
     admin = Client(site.port)
     admin.login("admin", site.admin_password, PASSWORD)
     status, _, text = admin.post("/admin/rounds", {"name": "压测年度", "starts_on": "2027-01-01",
@@ -380,8 +464,10 @@ def run(binary, backend, seconds, units, per_unit):
         failed = True
         print(verify_out.stdout + verify_out.stderr, file=sys.stderr)
 
-    print("\n%s：%d 个联络员（%d 个单位）+ 1 个办公室读者，%.0f 秒" % (
-        "SQLite" if backend == "sqlite" else "PostgreSQL", len(clients), len(by_unit), elapsed))
+    print("\n%s%s：%d 个联络员（%d 个单位）+ 1 个办公室读者，%.0f 秒" % (
+        "SQLite" if backend == "sqlite" else "PostgreSQL",
+        "，%d 个实例轮流应答（每个请求一个新连接）" % instances if instances > 1 else "",
+        len(clients), len(by_unit), elapsed))
     print("| 操作 | 请求 | 确认 | 错误 | 丢失 | 重复 | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
@@ -402,11 +488,16 @@ def main():
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--units", type=int, default=4)
     ap.add_argument("--liaisons-per-unit", type=int, default=2)
+    ap.add_argument("--instances", type=int, default=1,
+                    help="fazhi serve processes on one PostgreSQL database behind one port")
     ap.add_argument("--bin")
     a = ap.parse_args()
+    if a.instances > 1 and a.backend != "postgres":
+        ap.error("--instances > 1 needs --backend postgres (one SQLite file serves one process)")
     binary = fazhi_binary(a.bin)
     backends = ["sqlite", "postgres"] if a.backend == "both" else [a.backend]
-    ok = all([run(binary, b, a.seconds, max(1, min(a.units, len(UNITS))), max(2, a.liaisons_per_unit))
+    ok = all([run(binary, b, a.seconds, max(1, min(a.units, len(UNITS))), max(2, a.liaisons_per_unit),
+                  a.instances)
               for b in backends])
     sys.exit(0 if ok else 1)
 

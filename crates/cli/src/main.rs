@@ -43,6 +43,8 @@ enum Command {
     Backup(backup_cmd::BackupArgs),
     /// 恢复：把 fazhi backup 的备份放回一个空的数据目录，并校验文件与审计日志
     Restore(backup_cmd::RestoreArgs),
+    /// 迁移：把本县的数据库（及文件）搬到新建的空库（如 PostgreSQL）与对象存储，逐表核对行数并校验审计日志
+    MigrateData(backup_cmd::MigrateArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -102,6 +104,15 @@ fn main() -> ExitCode {
             .map(|()| ExitCode::SUCCESS),
         Command::Restore(args) => runtime()
             .and_then(|rt| rt.block_on(backup_cmd::restore(&args)))
+            .map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }),
+        Command::MigrateData(args) => runtime()
+            .and_then(|rt| rt.block_on(backup_cmd::migrate_data(&args)))
             .map(|ok| {
                 if ok {
                     ExitCode::SUCCESS

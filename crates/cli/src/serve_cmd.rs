@@ -102,6 +102,29 @@ pub(crate) fn file_store_config(data: &DataArgs, data_dir: &Path) -> Result<File
     )
 }
 
+/// The `[file_store]` of another config file (the target of `fazhi migrate-data
+/// --files-to`), with the same environment for its keys.
+pub(crate) fn file_store_config_from_file(path: &Path, data_dir: &Path) -> Result<FileStoreConfig> {
+    let file = read_file_config(Some(path))?;
+    let Some(section) = file.file_store else {
+        bail!("{} 中没有 [file_store]", path.display());
+    };
+    // Only the keys come from the environment: the rest of it describes the source.
+    file_store_from(
+        section,
+        &|name| {
+            matches!(
+                name,
+                "FAZHI_S3_ACCESS_KEY" | "FAZHI_S3_SECRET_KEY" | "FAZHI_S3_CREDENTIALS_FILE"
+            )
+            .then(|| std::env::var(name).ok())
+            .flatten()
+            .filter(|v| !v.trim().is_empty())
+        },
+        data_dir,
+    )
+}
+
 fn file_store_from(
     section: FileStoreSection,
     env: &dyn Fn(&str) -> Option<String>,

@@ -335,6 +335,7 @@ impl Store {
             .col_expr(job::Column::FilesTotal, Expr::value(to_i64(p.files_total)?))
             .col_expr(job::Column::BytesDone, Expr::value(to_i64(p.bytes_done)?))
             .col_expr(job::Column::BytesTotal, Expr::value(to_i64(p.bytes_total)?))
+            .col_expr(job::Column::HeartbeatAt, Expr::value(Some(now())))
             .filter(job::Column::Id.eq(id.0))
             .filter(job::Column::Status.eq(enum_to_str(&JobStatus::Running)))
             .exec(conn)
@@ -493,6 +494,37 @@ impl Store {
         Ok(gone)
     }
 
+    /// Running jobs whose worker has not reported since `before` go back to the queue, for
+    /// any instance to take over (its worker died with its server). Returns how many.
+    pub async fn requeue_stale_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let stale = sea_orm::Condition::any()
+            .add(job::Column::HeartbeatAt.lt(before))
+            .add(
+                sea_orm::Condition::all()
+                    .add(job::Column::HeartbeatAt.is_null())
+                    .add(job::Column::StartedAt.lt(before)),
+            );
+        let moved = job::Entity::update_many()
+            .col_expr(
+                job::Column::Status,
+                Expr::value(enum_to_str(&JobStatus::Queued)),
+            )
+            .col_expr(
+                job::Column::StartedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                job::Column::HeartbeatAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(job::Column::Status.eq(enum_to_str(&JobStatus::Running)))
+            .filter(stale)
+            .exec(self.connection())
+            .await?
+            .rows_affected;
+        Ok(moved)
+    }
+
     /// Marks every running job failed with `message`: at start-up, jobs left running belong
     /// to a process that is gone. Returns how many there were.
     pub async fn fail_interrupted_jobs(&self, message: &str) -> StoreResult<usize> {
@@ -518,6 +550,7 @@ async fn claim(tx: &Tx, id: JobId) -> StoreResult<Option<Job>> {
             Expr::value(enum_to_str(&JobStatus::Running)),
         )
         .col_expr(job::Column::StartedAt, Expr::value(now()))
+        .col_expr(job::Column::HeartbeatAt, Expr::value(Some(now())))
         .filter(job::Column::Id.eq(id.0))
         .filter(job::Column::Status.eq(enum_to_str(&JobStatus::Queued)))
         .exec(conn)

@@ -82,6 +82,7 @@ pub mod tasks;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod text;
+pub mod transfer;
 pub mod types;
 pub mod units;
 pub mod uploads;

@@ -31,6 +31,8 @@ pub struct Swept {
     pub uploads: u64,
     /// Temporary files of uploads cut off longer ago than [`LONGEST_UPLOAD`].
     pub temp_files: u64,
+    /// Package builds whose server died, put back in the queue (PostgreSQL).
+    pub requeued_jobs: u64,
     /// Another instance on the same database was sweeping at that moment; this one did
     /// nothing.
     pub elsewhere: bool,
@@ -79,6 +81,17 @@ async fn sweep_here(state: &AppState) -> Result<Swept, WebError> {
     match fazhi_package::job::purge_expired(&state.store, &state.config.package_settings()).await {
         Ok(n) => swept.packages = n as u64,
         Err(e) => note(WebError::internal(e)),
+    }
+    if state.store.backend() == fazhi_store::Backend::Postgres {
+        // A build whose server died is taken over by whichever worker claims it next.
+        match state
+            .store
+            .requeue_stale_jobs(chrono::Utc::now() - crate::jobs::STALE_AFTER)
+            .await
+        {
+            Ok(n) => swept.requeued_jobs = n,
+            Err(e) => note(e.into()),
+        }
     }
     match state.files.cleanup_temp(LONGEST_UPLOAD).await {
         Ok(n) => swept.temp_files = n as u64,

@@ -49,14 +49,31 @@ impl PackageWorker {
     }
 }
 
-/// Marks interrupted jobs failed, then starts the worker.
+/// A running job whose worker has not reported for this long belongs to a server that
+/// died (workers report every second).
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Deals with jobs left running, then starts the worker. Alone on its SQLite file, this
+/// process ran them: they are marked failed. On a shared PostgreSQL database another
+/// instance may be running them: only those without a heartbeat for [`STALE_AFTER`] go
+/// back to the queue, to be taken over (see also `housekeeping`).
 pub async fn start_jobs(state: &AppState) -> Result<PackageWorker, WebError> {
-    let n = state
-        .store
-        .fail_interrupted_jobs(INTERRUPTED_MESSAGE)
-        .await?;
-    if n > 0 {
-        tracing::warn!("上次停止时有 {n} 个材料汇编正在生成，已标记为失败");
+    if state.store.backend() == fazhi_store::Backend::Postgres {
+        let n = state
+            .store
+            .requeue_stale_jobs(Utc::now() - STALE_AFTER)
+            .await?;
+        if n > 0 {
+            tracing::warn!("有 {n} 个材料汇编的生成已中断（其服务器已停止），已重新排队");
+        }
+    } else {
+        let n = state
+            .store
+            .fail_interrupted_jobs(INTERRUPTED_MESSAGE)
+            .await?;
+        if n > 0 {
+            tracing::warn!("上次停止时有 {n} 个材料汇编正在生成，已标记为失败");
+        }
     }
     let current = Arc::new(Mutex::new(None));
     let task = tokio::spawn(work(state.clone(), Arc::clone(&current)));

@@ -643,6 +643,8 @@ pub(crate) mod job {
         pub unit_id: Option<i64>,
         pub created_at: DateTimeUtc,
         pub started_at: Option<DateTimeUtc>,
+        /// Last progress report of the worker running it.
+        pub heartbeat_at: Option<DateTimeUtc>,
         pub finished_at: Option<DateTimeUtc>,
         pub expires_at: Option<DateTimeUtc>,
     }

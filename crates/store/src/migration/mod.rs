@@ -13,6 +13,7 @@ mod m20261201_000008_jobs;
 mod m20261201_000009_web_hardening;
 mod m20261203_000010_round_close;
 mod m20261204_000011_resumable_uploads;
+mod m20261204_000012_job_heartbeat;
 
 pub(crate) struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_web_hardening::Migration),
             Box::new(m20261203_000010_round_close::Migration),
             Box::new(m20261204_000011_resumable_uploads::Migration),
+            Box::new(m20261204_000012_job_heartbeat::Migration),
         ]
     }
 }

@@ -11,8 +11,43 @@ use crate::common::*;
 store_tests!(
     job_lifecycle,
     jobs_are_claimed_once,
-    cancel_queued_and_running
+    cancel_queued_and_running,
+    a_job_whose_worker_died_is_taken_over
 );
+
+/// A running job that reports is left alone; one whose worker stopped reporting goes back
+/// to the queue and another worker takes it.
+async fn a_job_whose_worker_died_is_taken_over(db: Db) {
+    let s = db.store;
+    let id = s
+        .create_job(package_job(None), &Actor::system())
+        .await
+        .unwrap();
+    let job = s.claim_job("package").await.unwrap().expect("claimed");
+    assert_eq!(job.id, id);
+    s.report_job_progress(id, JobProgress::default())
+        .await
+        .unwrap();
+    // Reporting: not stale.
+    assert_eq!(
+        s.requeue_stale_jobs(Utc::now() - Duration::minutes(2))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(s.job(id).await.unwrap().status, JobStatus::Running);
+    // No report since "a minute from now": its worker is gone.
+    assert_eq!(
+        s.requeue_stale_jobs(Utc::now() + Duration::minutes(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.job(id).await.unwrap().status, JobStatus::Queued);
+    let again = s.claim_job("package").await.unwrap().expect("taken over");
+    assert_eq!(again.id, id);
+    assert_eq!(again.status, JobStatus::Running);
+}
 
 fn package_job(unit: Option<UnitId>) -> NewJob {
     NewJob {

@@ -95,3 +95,96 @@ async fn instances_on_one_postgres_database() {
             .await;
     }
 }
+
+/// A county's SQLite database with a round of work moves into an empty PostgreSQL
+/// database: every table's rows, the audit chain, and the target keeps working (new ids).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_moves_from_sqlite_to_postgres() {
+    let Some((admin_url, name, url)) = empty_database().await else {
+        eprintln!("PostgreSQL 不可用，已跳过");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("fazhi_move_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src_url = format!("sqlite://{}?mode=rwc", dir.join("county.sqlite").display());
+    let src = Store::connect(&src_url).await.unwrap();
+    import_county(&src).await;
+    let sifa = unit_id(&src, "县司法局").await;
+    let liaison = user(&src, "sifa", fazhi_store::UserRole::Liaison, Some(sifa)).await;
+    let summary = src
+        .open_round(
+            fazhi_store::NewRound {
+                name: "2026年度".into(),
+                starts_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                ends_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+                framework_id: None,
+                due_on: chrono::NaiveDate::from_ymd_opt(2026, 9, 30),
+                copy_from: None,
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let tasks = src
+        .tasks(&fazhi_store::TaskFilter {
+            round: Some(summary.round_id),
+            unit: Some(sifa),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for t in &tasks {
+        src.transition(
+            t.id,
+            &fazhi_store::TaskAction::Sign,
+            fazhi_store::ActorRole::ResponsibleUnit,
+            &liaison.actor(),
+            today(),
+        )
+        .await
+        .unwrap();
+    }
+    let before = src.audit_head().await.unwrap();
+
+    let dst = Store::connect(&url).await.unwrap();
+    let moved = src.copy_all_into(&dst).await.unwrap();
+    assert!(moved.mismatches().is_empty(), "{:?}", moved.mismatches());
+    assert_eq!(moved.tables.len(), 29);
+    assert_eq!(moved.audit_entries, before.entry_count);
+    let task_rows = moved.tables.iter().find(|t| t.table == "task").unwrap();
+    assert_eq!(task_rows.source_rows, summary.tasks_created as u64);
+    assert_eq!(dst.audit_head().await.unwrap(), before);
+    // The moved data reads the same, and new rows get new ids.
+    let again = dst
+        .tasks(&fazhi_store::TaskFilter {
+            round: Some(summary.round_id),
+            unit: Some(sifa),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids = |list: &[fazhi_store::TaskSummary]| list.iter().map(|t| t.id).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&tasks));
+    assert!(
+        again
+            .iter()
+            .all(|t| t.status == fazhi_store::TaskStatus::InProgress),
+        "the steps taken moved with the tasks"
+    );
+    let newcomer = user(&dst, "newcomer", fazhi_store::UserRole::Observer, None).await;
+    assert!(newcomer.id > liaison.id);
+    assert!(dst.verify_audit().await.unwrap().is_ok());
+    // A second move into the now full database is refused.
+    let err = src.copy_all_into(&dst).await.unwrap_err();
+    assert!(err.to_string().contains("不是空的"), "{err}");
+
+    src.close().await.ok();
+    dst.close().await.ok();
+    std::fs::remove_dir_all(&dir).ok();
+    if let Ok(admin) = admin_connect(&admin_url).await {
+        use sea_orm::ConnectionTrait;
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}

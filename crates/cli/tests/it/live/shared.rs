@@ -295,3 +295,81 @@ fn pages_say_the_database_is_unavailable_within_seconds() {
     assert!(running, "the server keeps running:\n{}", site.log());
     site.stop();
 }
+
+/// A county that ran alone (SQLite, local files) moves to a shared deployment with
+/// `fazhi migrate-data`: the server started on the target sees the same work and files.
+#[test]
+fn a_county_moves_with_migrate_data() {
+    let Some(db) = PgDatabase::create("move") else {
+        return;
+    };
+    let mut site = Site::prepare("move");
+    let mut upload = Upload::begin(&site, "迁移前的材料", "moved.bin", 4 * MIB);
+    upload.send(4 * MIB);
+    assert_eq!(upload.finish().status, 303);
+    let sha = expected_sha256(4 * MIB).join().expect("sha256sum");
+    site.stop();
+
+    let target_dir = site.dir.path.join("shared-files");
+    let target_config = site.dir.path.join("target.toml");
+    std::fs::write(
+        &target_config,
+        format!(
+            "[file_store]\nbackend = \"local\"\nroot = \"{}\"\n",
+            target_dir.join("files").display()
+        ),
+    )
+    .expect("target config");
+    let run = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_fazhi"));
+        c.arg("migrate-data")
+            .arg("--data-dir")
+            .arg(site.dir.data())
+            .args(["--to", &db.url])
+            .args(extra)
+            .env_remove("FAZHI_DATABASE_URL")
+            .env_remove("FAZHI_CONFIG")
+            .env_remove("FAZHI_FILE_STORE");
+        c.output().expect("fazhi migrate-data")
+    };
+    let out = run(&["--files-to", target_config.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("审计日志校验通过"), "{text}");
+    assert!(text.contains("迁移完成"), "{text}");
+    assert!(!text.contains("不一致"), "{text}");
+    // Into a database that now holds data: refused, nothing written.
+    let again = run(&[]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("不是空的"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // A server on the target (PostgreSQL, the copied files) shows the same work.
+    let log = site.dir.path.join("target.log");
+    let server = Server::start(
+        &target_dir,
+        &log,
+        &[("FAZHI_DATABASE_URL".to_string(), db.url.clone())],
+    );
+    let mut liaison = Client::new(server.port);
+    liaison.login(LIAISON, LIAISON_PASSWORD);
+    let page = liaison.get(&format!("/tasks/{}", site.task));
+    assert!(page.body.contains("迁移前的材料"), "{}", page.body);
+    let blob = target_dir
+        .join("files")
+        .join("blobs")
+        .join(&sha[..2])
+        .join(&sha);
+    assert_eq!(
+        std::fs::metadata(&blob).expect("copied file").len(),
+        4 * MIB
+    );
+    drop(server);
+}
