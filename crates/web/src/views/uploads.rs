@@ -119,33 +119,57 @@ fn optional_text(raw: Option<String>, what: &str, max: usize) -> WebResult<Optio
     }
 }
 
-/// Announces a file for a new evidence item of the task.
-pub async fn start(
-    State(state): State<AppState>,
-    TaskUnit(TaskViewer { cu, task, .. }): TaskUnit,
-    Form(f): Form<StartForm>,
+/// What an announcement becomes, checked: the file's name and size first (before any byte
+/// is sent), the task still taking material, at most a few open uploads per user.
+async fn announce(
+    state: &AppState,
+    cu: &crate::session::CurrentUser,
+    task: fazhi_store::TaskId,
+    replaces: Option<fazhi_store::EvidenceId>,
+    (name, size): (&str, &str),
+    meta: (Option<String>, Option<String>, Option<chrono::NaiveDate>),
 ) -> Response {
     answer(
         async {
             state.store.ensure_accepts_material(task).await?;
+            let (title, doc_number, doc_date) = meta;
             let upload = state
                 .store
                 .upload_create(NewUpload {
                     token: crate::session::random_token()?,
                     task,
-                    replaces: None,
+                    replaces,
                     user: cu.user.id,
-                    file_name: checked_name(&f.name)?,
-                    size: checked_size(&state, &f.size)?,
-                    title: optional_text(f.title, "材料名称", MAX_TITLE_CHARS)?,
-                    doc_number: optional_text(f.doc_number, "文号", MAX_DOC_NUMBER_CHARS)?,
-                    doc_date: opt_date(&f.doc_date, "成文日期")?,
+                    file_name: checked_name(name)?,
+                    size: checked_size(state, size)?,
+                    title,
+                    doc_number,
+                    doc_date,
                 })
                 .await?;
             Ok(state_of(&upload))
         }
         .await,
     )
+}
+
+/// Announces a file for a new evidence item of the task.
+pub async fn start(
+    State(state): State<AppState>,
+    TaskUnit(TaskViewer { cu, task, .. }): TaskUnit,
+    Form(f): Form<StartForm>,
+) -> Response {
+    let meta = (|| {
+        Ok::<_, WebError>((
+            optional_text(f.title, "材料名称", MAX_TITLE_CHARS)?,
+            optional_text(f.doc_number, "文号", MAX_DOC_NUMBER_CHARS)?,
+            opt_date(&f.doc_date, "成文日期")?,
+        ))
+    })();
+    match meta {
+        Ok(meta) => announce(&state, &cu, task, None, (&f.name, &f.size), meta).await,
+        Err(e) => e.into_api_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -162,27 +186,8 @@ pub async fn start_version(
     }): EvidenceUnit,
     Form(f): Form<StartVersionForm>,
 ) -> Response {
-    answer(
-        async {
-            state.store.ensure_accepts_material(task).await?;
-            let upload = state
-                .store
-                .upload_create(NewUpload {
-                    token: crate::session::random_token()?,
-                    task,
-                    replaces: Some(evidence),
-                    user: cu.user.id,
-                    file_name: checked_name(&f.name)?,
-                    size: checked_size(&state, &f.size)?,
-                    title: None,
-                    doc_number: None,
-                    doc_date: None,
-                })
-                .await?;
-            Ok(state_of(&upload))
-        }
-        .await,
-    )
+    let none = (None, None, None);
+    announce(&state, &cu, task, Some(evidence), (&f.name, &f.size), none).await
 }
 
 /// How far the upload got.
