@@ -258,6 +258,8 @@ struct TaskPage {
     d: TaskDetail,
     status_class: &'static str,
     overdue: bool,
+    /// The task stayed on an indicator of an earlier framework version (the office decides).
+    earlier_version: bool,
     role_label: &'static str,
     actions: Vec<ActionButton>,
     can_edit: bool,
@@ -305,15 +307,15 @@ pub async fn task(
     let can_review = matches!(role, ActorRole::Office | ActorRole::LeadUnit);
     let overdue =
         d.summary.due_on.is_some_and(|due| due < state.today()) && !d.summary.status.is_done();
-    let not_held = active
-        && cu.user.role == UserRole::Admin
-        && !d.summary.status.is_done()
-        && !state.store.task_still_held(id).await?;
+    let office_decides = active && cu.user.role == UserRole::Admin && !d.summary.status.is_done();
+    let earlier_version = office_decides && state.store.task_on_earlier_version(id).await?;
+    let not_held = office_decides && !earlier_version && !state.store.task_still_held(id).await?;
     render(&TaskPage {
         layout: Layout::build(&state, &cu).await?,
         csrf: cu.csrf.clone(),
         status_class: status_class(d.summary.status),
         overdue,
+        earlier_version,
         role_label: role.label(),
         actions,
         can_edit,

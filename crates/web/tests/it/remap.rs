@@ -216,8 +216,16 @@ async fn a_round_moves_to_a_new_version_with_all_its_work() {
     let page = sifa.get(&t).await;
     assert!(page.text.contains("并按季度向社会公开"), "{}", page.text);
     assert!(page.text.contains("审核台账"), "{}", page.text);
-    // The dropped item's task is still there; the added item got a task.
+    // The dropped item's task is still there, and its page tells the office why; the added
+    // item got a task.
     app.store.task(dropped.id).await.expect("kept, not deleted");
+    let kept = admin.get(&format!("/tasks/{}", dropped.id)).await;
+    assert!(
+        kept.text.contains("属于此前的指标体系版本"),
+        "{}",
+        kept.text
+    );
+    assert!(!kept.text.contains("恢复分工"), "{}", kept.text);
     let list = sifa.get("/tasks").await;
     assert!(
         crate::task_id_for(&list.text, "95").is_some(),
