@@ -171,8 +171,16 @@ pub async fn backup(args: &BackupArgs) -> Result<()> {
     Ok(())
 }
 
-/// Opens a copied database read-write (migrations apply if this version is newer).
+/// Opens a backup's database as it is: its schema stays that of the server that made it.
 async fn open_snapshot(path: &Path) -> Result<Store> {
+    let url = format!("sqlite://{}?mode=rw", path.display());
+    Store::open_existing(&url)
+        .await
+        .with_context(|| format!("无法打开 {}", path.display()))
+}
+
+/// Opens a restored database for use (migrations apply if this version is newer).
+async fn open_restored(path: &Path) -> Result<Store> {
     let url = format!("sqlite://{}?mode=rw", path.display());
     Store::connect(&url)
         .await
@@ -238,7 +246,7 @@ pub async fn restore(args: &RestoreArgs) -> Result<bool> {
     }
     println!("已恢复文件 {copied} 个");
 
-    let store = open_snapshot(&target_db).await?;
+    let store = open_restored(&target_db).await?;
     let intact = match store.verify_audit().await? {
         Ok(n) => {
             println!("审计日志校验通过：{n} 条，哈希链完整");

@@ -177,6 +177,17 @@ impl Store {
     /// `sqlite://PATH?mode=rwc` (creates the file) or `sqlite::memory:`; `postgres://…` or
     /// `postgresql://…`. SQLite runs in WAL mode with foreign keys on and a busy timeout.
     pub async fn connect(url: &str) -> StoreResult<Store> {
+        Self::open(url, true).await
+    }
+
+    /// Opens a database as it is, without running the migrations (a backup's snapshot,
+    /// which must stay readable by the version that made it). Writes are possible but
+    /// meant for nothing else than checks.
+    pub async fn open_existing(url: &str) -> StoreResult<Store> {
+        Self::open(url, false).await
+    }
+
+    async fn open(url: &str, migrate: bool) -> StoreResult<Store> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -216,8 +227,23 @@ impl Store {
                 )])
             });
         }
+        if migrate && backend == Backend::Postgres {
+            // On connections of their own: neither the wait for another instance's
+            // migrations nor a long migration may run into the statement timeout.
+            let mut plain = ConnectOptions::new(url);
+            plain
+                .sqlx_logging(false)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .max_connections(2);
+            let migrator = Database::connect(plain).await?;
+            let migrated = shared::migrate(&migrator, backend).await;
+            migrator.close().await.ok();
+            migrated?;
+        }
         let db = Database::connect(options).await?;
-        shared::migrate(&db, backend).await?;
+        if migrate && backend != Backend::Postgres {
+            shared::migrate(&db, backend).await?;
+        }
         let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         if backend == Backend::Postgres {
             shared::spawn_generation_listener(&db, std::sync::Arc::downgrade(&generation));

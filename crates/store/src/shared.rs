@@ -54,7 +54,8 @@ fn sqlx_err(e: sea_orm::sqlx::Error) -> crate::StoreError {
 }
 
 /// Runs the migrations; on PostgreSQL while holding the migration lock on one connection
-/// of the pool (the migrator uses the others).
+/// of the pool (the migrator uses the others). The caller gives a pool without a statement
+/// timeout on PostgreSQL.
 pub(crate) async fn migrate(db: &DatabaseConnection, backend: Backend) -> StoreResult<()> {
     if backend != Backend::Postgres {
         crate::migration::Migrator::up(db, None).await?;
@@ -109,6 +110,9 @@ pub(crate) fn spawn_generation_listener(db: &DatabaseConnection, generation: Wea
             };
             if let Err(e) = listener.listen(GENERATION_CHANNEL).await {
                 tracing::debug!("无法订阅数据库通知：{e}");
+                if !bump(&generation) {
+                    return;
+                }
                 tokio::time::sleep(FALLBACK_TICK).await;
                 continue 'connect;
             }

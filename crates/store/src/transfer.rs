@@ -16,7 +16,6 @@ use serde::Serialize;
 use crate::entity::*;
 use crate::error::{StoreError, StoreResult};
 use crate::login_limits::login_failure;
-use crate::uploads::{resumable_upload, resumable_upload_chunk};
 use crate::{Backend, Store};
 
 /// Rows read and written per batch.
@@ -110,7 +109,8 @@ async fn holds_data(store: &Store) -> StoreResult<Option<&'static str>> {
 
 impl Store {
     /// Copies every row of this database into `target`, which must hold none (else
-    /// [`StoreError::Invalid`], nothing written). Ids are kept; PostgreSQL's id sequences are
+    /// [`StoreError::Invalid`], nothing written). Not one transaction: after a failure
+    /// part-way, drop and recreate the target database before trying again. Ids are kept; PostgreSQL's id sequences are
     /// moved past the copied ids. Returns the counts per table and the verified length of
     /// the target's audit chain; a broken chain in the target is [`StoreError::Corrupt`].
     pub async fn copy_all_into(&self, target: &Store) -> StoreResult<Transfer> {
@@ -154,9 +154,9 @@ impl Store {
             calendar_feed::Entity,
             job::Entity,
             login_failure::Entity,
-            resumable_upload::Entity,
-            resumable_upload_chunk::Entity,
         );
+        // Uploads in progress (断点续传) are not moved: their chunks are working files of
+        // the old store; a liaison sends such a file again after the move.
         // The head the migrations made (empty chain) moves forward to the source's.
         let head = self.audit_head().await?;
         audit_head::Entity::update_many()

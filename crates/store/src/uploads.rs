@@ -32,6 +32,9 @@ pub(crate) mod resumable_upload {
         pub doc_number: Option<String>,
         pub doc_date: Option<Date>,
         pub finishing_since: Option<DateTimeUtc>,
+        /// Set once the file was stored as evidence: the upload is kept a while so a retried
+        /// `finish` or a reloaded page learns it is done instead of sending it again.
+        pub done_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
@@ -97,6 +100,8 @@ pub struct Upload {
     pub title: Option<String>,
     pub doc_number: Option<String>,
     pub doc_date: Option<NaiveDate>,
+    /// The file was stored as evidence (see [`Store::upload_mark_done`]).
+    pub done: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -148,6 +153,7 @@ impl TryFrom<resumable_upload::Model> for Upload {
             title: m.title,
             doc_number: m.doc_number,
             doc_date: m.doc_date,
+            done: m.done_at.is_some(),
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -165,15 +171,36 @@ fn check_token(token: &str) -> StoreResult<()> {
 impl Store {
     /// Announces an upload. Refused when the user already has
     /// [`MAX_OPEN_UPLOADS_PER_USER`] open.
+    ///
+    /// The same file announced again by the same user for the same item (a reload in a
+    /// browser that keeps no local storage, a lost answer) gets the open upload back, with
+    /// what was received so far, instead of a second one.
     pub async fn upload_create(&self, new: NewUpload) -> StoreResult<Upload> {
         check_token(&new.token)?;
+        let same = resumable_upload::Entity::find()
+            .filter(resumable_upload::Column::UserId.eq(new.user.0))
+            .filter(resumable_upload::Column::TaskId.eq(new.task.0))
+            .filter(match new.replaces {
+                Some(e) => resumable_upload::Column::EvidenceId.eq(e.0),
+                None => resumable_upload::Column::EvidenceId.is_null(),
+            })
+            .filter(resumable_upload::Column::FileName.eq(new.file_name.as_str()))
+            .filter(resumable_upload::Column::Size.eq(as_i64(new.size, "文件大小")?))
+            .filter(resumable_upload::Column::DoneAt.is_null())
+            .order_by_desc(resumable_upload::Column::UpdatedAt)
+            .one(self.connection())
+            .await?;
+        if let Some(open) = same {
+            return Upload::try_from(open);
+        }
         let open = resumable_upload::Entity::find()
             .filter(resumable_upload::Column::UserId.eq(new.user.0))
+            .filter(resumable_upload::Column::DoneAt.is_null())
             .count(self.connection())
             .await?;
         if open >= MAX_OPEN_UPLOADS_PER_USER {
             return Err(StoreError::invalid(format!(
-                "您已有{open}个未完成的上传，请先完成或取消其中的上传再开始新的"
+                "您已有{open}个未完成的上传（3天未续传的会自动清除）。请先把其中的文件传完：再次选择同一个文件上传，会从中断处继续"
             )));
         }
         let at = now();
@@ -189,6 +216,7 @@ impl Store {
             doc_number: Set(new.doc_number),
             doc_date: Set(new.doc_date),
             finishing_since: Set(None),
+            done_at: Set(None),
             created_at: Set(at),
             updated_at: Set(at),
         }
@@ -217,6 +245,9 @@ impl Store {
         object_key: &str,
     ) -> StoreResult<Appended> {
         let upload = self.upload(token).await?;
+        if upload.done {
+            return Err(StoreError::invalid("这个文件已经上传完成，无需再发送"));
+        }
         if offset != upload.received {
             return Ok(Appended::OffsetMismatch(upload.received));
         }
@@ -308,6 +339,32 @@ impl Store {
             .await?
             .rows_affected;
         Ok(claimed == 1)
+    }
+
+    /// Marks the upload done once its file is stored as evidence: its chunk list goes (the
+    /// chunk objects are removed by the caller), the row stays until the housekeeping
+    /// removes it, so a retried `finish` answers "done" instead of storing it again.
+    pub async fn upload_mark_done(&self, token: &str) -> StoreResult<()> {
+        check_token(token)?;
+        let tx = self.connection().begin().await?;
+        resumable_upload::Entity::update_many()
+            .col_expr(
+                resumable_upload::Column::DoneAt,
+                sea_orm::sea_query::Expr::value(Some(now())),
+            )
+            .col_expr(
+                resumable_upload::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now()),
+            )
+            .filter(resumable_upload::Column::Token.eq(token))
+            .exec(&tx)
+            .await?;
+        resumable_upload_chunk::Entity::delete_many()
+            .filter(resumable_upload_chunk::Column::Token.eq(token))
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Gives up a claim after a failed assembly, so the user can try again.

@@ -170,11 +170,14 @@ document.addEventListener("change", function (e) {
       }
       var wait = Math.min(30, Math.pow(2, failures));
       ui.say(why + "，" + wait + " 秒后自动继续（已上传 " + size(offset) + "）…");
-      setTimeout(resume, wait * 1000);
+      // Without an upload yet (its announcement failed), announce again: the server hands
+      // back the open upload of the same file, if it made one.
+      setTimeout(token ? resume : start, wait * 1000);
     }
     function resume() {
       request("GET", "/uploads/" + token, csrf, null, null, null, function (status, answer) {
-        if (status === 200 && answer.size === file.size) { send(answer.offset); }
+        if (status === 200 && answer.done) { remember(null); ui.say("上传完成"); go(answer.location); }
+        else if (status === 200 && answer.size === file.size) { send(answer.offset); }
         else if (status === 404 && finishing) { remember(null); go(window.location.pathname + "#evidence"); }
         else if (status === 404) { remember(null); start(); }
         else if (status === 0 || status >= 500) { retry(0, "连接中断"); }
@@ -190,7 +193,9 @@ document.addEventListener("change", function (e) {
         if (input && input.value) fields.set(n, input.value);
       });
       request("POST", form.getAttribute("data-resumable"), csrf, fields, { "Content-Type": "application/x-www-form-urlencoded" }, null, function (status, answer) {
-        if (status === 200 && answer.upload) {
+        if (status === 200 && answer.done) {
+          go(answer.location);
+        } else if (status === 200 && answer.upload) {
           token = answer.upload;
           chunk = answer.chunk_bytes || chunk;
           remember(token);
@@ -209,7 +214,8 @@ document.addEventListener("change", function (e) {
       request("PATCH", "/uploads/" + token, csrf, piece, { "Upload-Offset": String(offset), "Content-Type": "application/octet-stream" },
         function (p) { if (p.lengthComputable) ui.progress(offset + p.loaded, file.size); },
         function (status, answer) {
-          if (status === 200) { failures = 0; send(answer.offset); }
+          if (status === 200 && answer.done) { remember(null); go(answer.location); }
+          else if (status === 200) { failures = 0; send(answer.offset); }
           else if (status === 409 && typeof answer.offset === "number") { send(answer.offset); }
           else if (status === 0 || status === 503 || status >= 500) { retry(offset, "连接中断"); }
           else { ui.fail("上传未成功：" + (answer.error || "服务器返回 " + status)); }

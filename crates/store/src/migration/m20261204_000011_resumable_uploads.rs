@@ -31,6 +31,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(
                         ResumableUpload::FinishingSince,
                     ))
+                    .col(timestamp_with_time_zone_null(ResumableUpload::DoneAt))
                     .col(timestamp_with_time_zone(ResumableUpload::CreatedAt))
                     .col(timestamp_with_time_zone(ResumableUpload::UpdatedAt))
                     .to_owned(),
@@ -90,6 +91,7 @@ enum ResumableUpload {
     DocNumber,
     DocDate,
     FinishingSince,
+    DoneAt,
     CreatedAt,
     UpdatedAt,
 }

@@ -92,13 +92,20 @@ async fn upload_offsets_chunks_and_claims(db: Db) {
     ));
     assert_eq!(count_rows(s, "resumable_upload_chunk").await, 0);
 
-    // At most eight open uploads per user.
+    // At most eight open uploads per user; the same file announced again is the same one.
     for i in 0..8 {
         let t = format!("{i:0>64}");
-        s.upload_create(announce(&t, u.id, 5)).await.unwrap();
+        let mut a = announce(&t, u.id, 5);
+        a.file_name = format!("录像{i}.mp4");
+        let got = s.upload_create(a.clone()).await.unwrap();
+        assert_eq!(got.token, t);
+        a.token = "e".repeat(64);
+        assert_eq!(s.upload_create(a).await.unwrap().token, t, "reused");
     }
+    let mut ninth = announce(&"f".repeat(64), u.id, 5);
+    ninth.file_name = "第九个.mp4".into();
     assert!(matches!(
-        s.upload_create(announce(&"f".repeat(64), u.id, 5)).await,
+        s.upload_create(ninth).await,
         Err(StoreError::Invalid(_))
     ));
     // A malformed name is simply not found.

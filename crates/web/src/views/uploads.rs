@@ -44,7 +44,10 @@ pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 /// Largest chunk accepted (a client may send bigger ones than the script does).
 pub const MAX_CHUNK_BYTES: usize = 16 * 1024 * 1024;
 /// Chunks being received at one time, across all uploads: a bound on the memory they hold.
-pub const CHUNKS_IN_MEMORY: usize = 8;
+pub const CHUNKS_IN_MEMORY: usize = 16;
+/// Longest a chunk may take to arrive once it holds a memory slot (8 MiB at 15 KiB/s), so
+/// a stalled or deliberately slow sender cannot keep a slot.
+const CHUNK_READ_TIMEOUT: Duration = Duration::from_secs(600);
 /// Uploads not touched for this long are removed by the housekeeping.
 pub const KEEP_IDLE: chrono::Duration = chrono::Duration::days(3);
 /// A `finish` not done after this long is taken to have died with its server.
@@ -64,13 +67,22 @@ fn answer(result: WebResult<serde_json::Value>) -> Response {
 }
 
 fn state_of(upload: &Upload) -> serde_json::Value {
-    json!({
+    let mut state = json!({
         "upload": upload.token,
         "file_name": upload.file_name,
         "size": upload.size,
         "offset": upload.received,
         "chunk_bytes": CHUNK_BYTES,
-    })
+        "done": upload.done,
+    });
+    if upload.done {
+        state["location"] = location_of(upload).into();
+    }
+    state
+}
+
+fn location_of(upload: &Upload) -> String {
+    format!("/tasks/{}#evidence", upload.task)
 }
 
 /// The announced size: a whole number of bytes, not empty, within the upload limit.
@@ -210,6 +222,9 @@ pub async fn append(
         return WebError::BadRequest("缺少 Upload-Offset（本段的起始位置）".into())
             .into_api_response();
     };
+    if upload.done {
+        return answer(Ok(state_of(&upload)));
+    }
     if offset != upload.received {
         return mismatch(upload.received);
     }
@@ -218,10 +233,19 @@ pub async fn append(
     let Ok(Ok(_slot)) = tokio::time::timeout(SLOT_WAIT, CHUNK_SLOTS.acquire()).await else {
         return WebError::Unavailable("服务器正忙，请稍后继续上传".into()).into_api_response();
     };
-    let bytes = match axum::body::to_bytes(body, MAX_CHUNK_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(e) => {
+    let read = tokio::time::timeout(
+        CHUNK_READ_TIMEOUT,
+        axum::body::to_bytes(body, MAX_CHUNK_BYTES),
+    )
+    .await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
             return WebError::BadRequest(format!("本段内容读取失败（网络中断或超过16 MB）：{e}"))
+                .into_api_response();
+        }
+        Err(_) => {
+            return WebError::BadRequest("本段在10分钟内没有传完，请检查网络后继续".into())
                 .into_api_response();
         }
     };
@@ -268,6 +292,10 @@ pub async fn finish(
 ) -> Response {
     answer(
         async {
+            if upload.done {
+                // A retried finish (its answer was lost): the file is stored already.
+                return Ok(json!({ "location": location_of(&upload) }));
+            }
             if !upload.is_complete() {
                 return Err(WebError::Conflict(format!(
                     "文件尚未传完（已收到 {} / {}），请继续上传",
@@ -290,9 +318,16 @@ pub async fn finish(
                 let _ = state.store.upload_release_finish(&upload.token).await;
             }
             let message = result?;
-            forget(&state, &upload.token).await;
+            // Done first (a retried finish must not store it again), then the chunks go.
+            state.store.upload_mark_done(&upload.token).await?;
+            if let Err(e) = state.files.delete_upload(&upload.token).await {
+                tracing::warn!(
+                    "未能删除上传 {} 的分片（清理任务会再删）：{e}",
+                    upload.token
+                );
+            }
             flash(&state, &cu, message).await?;
-            Ok(json!({ "location": format!("/tasks/{}#evidence", upload.task) }))
+            Ok(json!({ "location": location_of(&upload) }))
         }
         .await,
     )
@@ -351,17 +386,6 @@ async fn assemble_and_record(
     }
     .await;
     discard_on_error(state, stored, recorded).await
-}
-
-/// Removes an upload's chunks and its record; a failure is left to the housekeeping.
-async fn forget(state: &AppState, token: &str) {
-    if let Err(e) = state.files.delete_upload(token).await {
-        tracing::warn!("未能删除上传 {token} 的分片：{e}");
-        return;
-    }
-    if let Err(e) = state.store.upload_forget(token).await {
-        tracing::warn!("未能删除上传 {token} 的记录：{e}");
-    }
 }
 
 /// Drops the upload.

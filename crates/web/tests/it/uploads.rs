@@ -120,6 +120,16 @@ async fn a_file_sent_in_chunks_resumes_after_a_drop_and_is_stored_with_its_hash(
     let r = sifa.send_chunk(&token, 0, &data[..1_000_000]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["offset"], 1_000_000);
+    // The same file announced again (a reload without local storage) gets this upload
+    // back, where it stands.
+    let r = sifa
+        .post(
+            &format!("/tasks/{task}/uploads"),
+            &[("name", "执法记录.mp4"), ("size", &size)],
+        )
+        .await;
+    assert_eq!(r.json()["upload"], token.as_str(), "{}", r.text);
+    assert_eq!(r.json()["offset"], 1_000_000);
     // The connection dropped before the answer: the client sends the same chunk again and
     // is told where the server stands; nothing is counted twice.
     let r = sifa.send_chunk(&token, 0, &data[..1_000_000]).await;
@@ -160,9 +170,15 @@ async fn a_file_sent_in_chunks_resumes_after_a_drop_and_is_stored_with_its_hash(
         .filter_map(|e| e.current().and_then(|v| v.blob_sha256.clone()))
         .collect();
     assert_eq!(files, vec![hash.clone()]);
-    // The upload is gone: finishing again makes no second item.
+    // A retried finish (its answer lost) is told where to go, and stores nothing again;
+    // the page that reloads learns the upload is done.
     let r = sifa.post(&format!("/uploads/{token}/finish"), &[]).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["location"], format!("/tasks/{task}#evidence"));
+    let r = sifa.get(&format!("/uploads/{token}")).await;
+    assert_eq!(r.json()["done"], true, "{}", r.text);
+    let r = sifa.send_chunk(&token, 0, b"again").await;
+    assert_eq!(r.json()["done"], true, "{}", r.text);
     let audit = app
         .store
         .audit_entries(&fazhi_store::AuditFilter::default())
