@@ -15,8 +15,9 @@
 //! snapshot and the files (checking each file's SHA-256 against its name), then verifies the
 //! audit chain and that every file the database refers to is present.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -24,7 +25,6 @@ use fazhi_files::{FileStore, FileStoreConfig, is_sha256_hex};
 use fazhi_store::Store;
 use futures_util::TryStreamExt;
 use sea_orm::ConnectionTrait;
-use sha2::{Digest, Sha256};
 
 use crate::serve_cmd::{DataArgs, file_store_config, redact, resolve};
 
@@ -59,9 +59,9 @@ fn is_empty_dir(dir: &Path) -> Result<bool> {
     }
 }
 
-/// Where a blob lives under a files directory.
+/// Where a blob lives under a local store's directory.
 fn blob_file(files: &Path, sha256: &str) -> PathBuf {
-    files.join("blobs").join(&sha256[..2]).join(sha256)
+    files.join(fazhi_files::blob_key(sha256))
 }
 
 /// A hard link, or a copy when linking is not possible (another file system).
@@ -187,21 +187,6 @@ async fn open_restored(path: &Path) -> Result<Store> {
         .with_context(|| format!("无法打开 {}", path.display()))
 }
 
-fn sha256_of(path: &Path) -> Result<String> {
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("无法读取 {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
 pub async fn restore(args: &RestoreArgs) -> Result<bool> {
     let snapshot = args.from.join(DATABASE_FILE);
     if !snapshot.is_file() {
@@ -238,7 +223,9 @@ pub async fn restore(args: &RestoreArgs) -> Result<bool> {
         }
         let to = blob_file(&target_files, sha);
         link_or_copy(&from, &to)?;
-        if sha256_of(&to)? != sha {
+        let (_, hash) = fazhi_package::archive::hash_file(&to, &AtomicBool::new(false))
+            .with_context(|| format!("无法读取 {}", to.display()))?;
+        if hash != sha {
             bad.push(format!("{sha}（内容与校验值不符）"));
             continue;
         }

@@ -618,7 +618,13 @@ pub fn is_sha256_hex(s: &str) -> bool {
 }
 
 fn blob_path(sha256: &str) -> Path {
-    Path::from(format!("{BLOB_PREFIX}/{}/{sha256}", &sha256[..2]))
+    Path::from(blob_key(sha256))
+}
+
+/// Where the file with this SHA-256 is kept, relative to the store's root (or bucket):
+/// `blobs/<first 2 hex>/<sha256 hex>`. For tools that copy a local store's files.
+pub fn blob_key(sha256: &str) -> String {
+    format!("{BLOB_PREFIX}/{}/{sha256}", &sha256[..2])
 }
 
 fn checked_blob_path(sha256: &str) -> Result<Path, FileError> {

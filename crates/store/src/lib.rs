@@ -120,7 +120,7 @@ pub use remap::{KeptTask, RoundRemap};
 pub use reports::{NewReport, ProgressReport};
 pub use round_facts::RoundFacts;
 pub use rounds::{
-    DivisionGaps, NewRound, OpenRoundSummary, RoundInfo, SkippedUnit, SyncedTask, TaskSync,
+    DivisionGaps, Holding, NewRound, OpenRoundSummary, RoundInfo, SkippedUnit, SyncedTask, TaskSync,
 };
 pub use sessions::{ApiToken, DEFAULT_TOKEN_DAYS};
 pub use supervision::Notice;

@@ -207,21 +207,6 @@ impl Store {
         Ok(remap)
     }
 
-    /// Whether the task's indicator is of an earlier framework version than its round's
-    /// (kept when the round moved, see [`Store::remap_round`]).
-    pub async fn task_on_earlier_version(&self, id: TaskId) -> StoreResult<bool> {
-        let conn = self.connection();
-        let t = task::Entity::find_by_id(id.0)
-            .one(conn)
-            .await?
-            .ok_or_else(|| StoreError::not_found(format!("任务 #{id}")))?;
-        let r = find_round(conn, RoundId(t.round_id)).await?;
-        let node = framework_node::Entity::find_by_id(t.node_id)
-            .one(conn)
-            .await?;
-        Ok(node.is_some_and(|n| n.framework_id != r.framework_id))
-    }
-
     /// Tasks of the round whose indicator is not of the round's framework version: kept
     /// when the round moved to a new version (see [`Store::remap_round`]).
     pub async fn tasks_on_earlier_versions(&self, round: RoundId) -> StoreResult<Vec<SyncedTask>> {

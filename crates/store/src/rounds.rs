@@ -692,11 +692,22 @@ async fn untouched(conn: &impl ConnectionTrait, task_id: i64) -> StoreResult<boo
     Ok(none)
 }
 
+/// Where a task stands against the division of its round (see [`Store::task_holding`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// Its unit holds its indicator (itself or through a group).
+    Held,
+    /// Kept after the division changed: its unit no longer holds the indicator.
+    NotHeld,
+    /// Its indicator is of an earlier framework version than the round's (kept when the
+    /// round moved to a new version, see `Store::remap_round`).
+    EarlierVersion,
+}
+
 impl Store {
     /// Whether the task's unit still holds its indicator under the division of the task's
-    /// round (itself or through a group): `false` for a task kept after the division
-    /// changed, for the office to decide on.
-    pub async fn task_still_held(&self, id: TaskId) -> StoreResult<bool> {
+    /// round, for the office to decide on the tasks that do not.
+    pub async fn task_holding(&self, id: TaskId) -> StoreResult<Holding> {
         let conn = self.connection();
         let t = task::Entity::find_by_id(id.0)
             .one(conn)
@@ -704,10 +715,19 @@ impl Store {
             .ok_or_else(|| StoreError::not_found(format!("任务 #{id}")))?;
         let round = find_round(conn, RoundId(t.round_id)).await?;
         let plan = plan_tasks(conn, round.framework_id).await?;
-        Ok(plan
+        // `codes` holds every node of the round's version.
+        if !plan.codes.contains_key(&t.node_id) {
+            return Ok(Holding::EarlierVersion);
+        }
+        let held = plan
             .planned
             .iter()
-            .any(|p| p.node_id == t.node_id && p.unit_id == t.unit_id))
+            .any(|p| p.node_id == t.node_id && p.unit_id == t.unit_id);
+        Ok(if held {
+            Holding::Held
+        } else {
+            Holding::NotHeld
+        })
     }
 }
 

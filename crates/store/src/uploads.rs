@@ -381,8 +381,8 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the upload and its chunk list (after its objects were removed, or once its
-    /// bytes became a stored file).
+    /// Forgets the upload and its chunk list (cancelled or abandoned, after its objects were
+    /// removed).
     pub async fn upload_forget(&self, token: &str) -> StoreResult<()> {
         check_token(token)?;
         let tx = self.connection().begin().await?;

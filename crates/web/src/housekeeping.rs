@@ -1,7 +1,7 @@
 //! Periodic clean-up: expired sessions, login failures past their window, abandoned import
-//! previews, unfinished resumable uploads, stored files that no evidence refers to (what a crash between storing a
-//! file and recording it leaves), and finished 佐证材料汇编 past their keep time. Run by
-//! `fazhi serve` every [`INTERVAL`] and by `fazhi gc`.
+//! previews, unfinished resumable uploads, stored files that no evidence refers to (what a
+//! crash between storing a file and recording it leaves), and finished 佐证材料汇编 past
+//! their keep time. Run by `fazhi serve` every [`INTERVAL`] and by `fazhi gc`.
 
 use std::time::Duration;
 
@@ -84,13 +84,9 @@ async fn sweep_here(state: &AppState) -> Result<Swept, WebError> {
     }
     if state.store.backend() == fazhi_store::Backend::Postgres {
         // A build whose server died is taken over by whichever worker claims it next.
-        match state
-            .store
-            .requeue_stale_jobs(chrono::Utc::now() - crate::jobs::STALE_AFTER)
-            .await
-        {
+        match crate::jobs::requeue_stale(state).await {
             Ok(n) => swept.requeued_jobs = n,
-            Err(e) => note(e.into()),
+            Err(e) => note(e),
         }
     }
     match state.files.cleanup_temp(LONGEST_UPLOAD).await {
@@ -152,14 +148,15 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 && !s.elsewhere
             {
                 tracing::info!(
-                    "已清理：过期会话 {} 个，登录失败记录 {} 条，导入预览 {} 个，无引用文件 {} 个，过期的材料汇编 {} 个，未完成的分段上传 {} 个，中断上传的临时文件 {} 个",
+                    "已清理：过期会话 {} 个，登录失败记录 {} 条，导入预览 {} 个，无引用文件 {} 个，过期的材料汇编 {} 个，未完成的分段上传 {} 个，中断上传的临时文件 {} 个，重新排队的材料汇编 {} 个",
                     s.sessions,
                     s.login_failures,
                     s.previews,
                     s.blobs,
                     s.packages,
                     s.uploads,
-                    s.temp_files
+                    s.temp_files,
+                    s.requeued_jobs
                 );
             }
         }

@@ -53,16 +53,21 @@ impl PackageWorker {
 /// died (workers report every second).
 pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 
+/// Puts back in the queue the jobs whose worker stopped reporting [`STALE_AFTER`] ago.
+pub(crate) async fn requeue_stale(state: &AppState) -> Result<u64, WebError> {
+    Ok(state
+        .store
+        .requeue_stale_jobs(Utc::now() - STALE_AFTER)
+        .await?)
+}
+
 /// Deals with jobs left running, then starts the worker. Alone on its SQLite file, this
 /// process ran them: they are marked failed. On a shared PostgreSQL database another
 /// instance may be running them: only those without a heartbeat for [`STALE_AFTER`] go
 /// back to the queue, to be taken over (see also `housekeeping`).
 pub async fn start_jobs(state: &AppState) -> Result<PackageWorker, WebError> {
     if state.store.backend() == fazhi_store::Backend::Postgres {
-        let n = state
-            .store
-            .requeue_stale_jobs(Utc::now() - STALE_AFTER)
-            .await?;
+        let n = requeue_stale(state).await?;
         if n > 0 {
             tracing::warn!("有 {n} 个材料汇编的生成已中断（其服务器已停止），已重新排队");
         }

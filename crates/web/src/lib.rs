@@ -130,16 +130,18 @@ async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let database = match tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("{} 秒内无应答", HEALTH_TIMEOUT.as_secs())),
-    };
-    let files = match tokio::time::timeout(HEALTH_TIMEOUT, state.files.ping()).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("{} 秒内无应答", HEALTH_TIMEOUT.as_secs())),
-    };
+    /// One probe, bounded by [`HEALTH_TIMEOUT`]; its error in words.
+    async fn probe<E: std::fmt::Display>(
+        check: impl std::future::Future<Output = Result<(), E>>,
+    ) -> Result<(), String> {
+        match tokio::time::timeout(HEALTH_TIMEOUT, check).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("{} 秒内无应答", HEALTH_TIMEOUT.as_secs())),
+        }
+    }
+    // Both at once: a stalled one does not delay the other's answer.
+    let (database, files) = tokio::join!(probe(state.store.ping()), probe(state.files.ping()));
     let word = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("不可用：{e}"),

@@ -134,26 +134,20 @@ document.addEventListener("change", function (e) {
     xhr.send(body);
   }
   function sendWhole(form, ui) {
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
-    xhr.setRequestHeader("X-Fazhi-Upload", "1");
-    xhr.responseType = "json";
-    xhr.upload.addEventListener("progress", function (p) {
-      if (p.lengthComputable) ui.progress(p.loaded, p.total);
-    });
-    xhr.upload.addEventListener("load", function () { ui.say("已发送完毕，正在保存并计算校验值…"); });
-    xhr.addEventListener("load", function () {
-      var answer = xhr.response || {};
-      if (xhr.status === 200 && answer.location) {
+    request("POST", form.action, csrfOf(form), new FormData(form), null, function (p) {
+      if (!p.lengthComputable) return;
+      ui.progress(p.loaded, p.total);
+      if (p.loaded === p.total) ui.say("已发送完毕，正在保存并计算校验值…");
+    }, function (status, answer) {
+      if (status === 200 && answer.location) {
         ui.say("上传完成");
         go(answer.location);
+      } else if (status === 0) {
+        ui.fail("网络中断，上传未完成。请检查网络后重新上传。");
       } else {
-        ui.fail("上传未成功：" + (answer.error || "服务器返回 " + xhr.status));
+        ui.fail("上传未成功：" + (answer.error || "服务器返回 " + status));
       }
     });
-    xhr.addEventListener("error", function () { ui.fail("网络中断，上传未完成。请检查网络后重新上传。"); });
-    xhr.addEventListener("abort", function () { ui.fail("上传已取消"); });
-    xhr.send(new FormData(form));
   }
   function sendInChunks(form, file, ui) {
     var csrf = csrfOf(form);

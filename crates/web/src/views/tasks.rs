@@ -307,9 +307,13 @@ pub async fn task(
     let can_review = matches!(role, ActorRole::Office | ActorRole::LeadUnit);
     let overdue =
         d.summary.due_on.is_some_and(|due| due < state.today()) && !d.summary.status.is_done();
-    let office_decides = active && cu.user.role == UserRole::Admin && !d.summary.status.is_done();
-    let earlier_version = office_decides && state.store.task_on_earlier_version(id).await?;
-    let not_held = office_decides && !earlier_version && !state.store.task_still_held(id).await?;
+    let holding = if active && cu.user.role == UserRole::Admin && !d.summary.status.is_done() {
+        state.store.task_holding(id).await?
+    } else {
+        fazhi_store::Holding::Held
+    };
+    let earlier_version = holding == fazhi_store::Holding::EarlierVersion;
+    let not_held = holding == fazhi_store::Holding::NotHeld;
     render(&TaskPage {
         layout: Layout::build(&state, &cu).await?,
         csrf: cu.csrf.clone(),

@@ -394,13 +394,18 @@ pub async fn cancel(
     UploadOwner { upload, .. }: UploadOwner,
 ) -> Response {
     answer(
-        async {
-            state.files.delete_upload(&upload.token).await?;
-            state.store.upload_forget(&upload.token).await?;
-            Ok(json!({ "cancelled": true }))
-        }
-        .await,
+        remove(&state, &upload.token)
+            .await
+            .map(|()| json!({ "cancelled": true })),
     )
+}
+
+/// Removes an upload: its chunk objects first, then its record (what a failure between the
+/// two leaves is found by [`purge_abandoned`]).
+async fn remove(state: &AppState, token: &str) -> WebResult<()> {
+    state.files.delete_upload(token).await?;
+    state.store.upload_forget(token).await?;
+    Ok(())
 }
 
 /// Housekeeping: uploads idle for [`KEEP_IDLE`], and chunk folders whose upload record is
@@ -412,8 +417,7 @@ pub async fn purge_abandoned(state: &AppState) -> WebResult<u64> {
         .uploads_idle_since(chrono::Utc::now() - KEEP_IDLE)
         .await?
     {
-        state.files.delete_upload(&upload.token).await?;
-        state.store.upload_forget(&upload.token).await?;
+        remove(state, &upload.token).await?;
         removed += 1;
     }
     for token in state.files.list_uploads().await? {
