@@ -176,7 +176,15 @@ async fn build_job(
         }),
         cancel,
     };
-    let outcome = fazhi_package::job::run_job(store, files, &job, out, None, control).await;
+    let outcome = fazhi_package::job::run_job(
+        store,
+        files,
+        &job,
+        fazhi_package::job::Output::File(out),
+        None,
+        control,
+    )
+    .await;
     bar.finish_and_clear();
     let built = match outcome {
         Ok(b) => b,

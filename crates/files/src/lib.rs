@@ -34,12 +34,16 @@ mod error;
 mod name;
 mod sniff;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use config::FileStoreConfig;
 pub use error::{FileError, human_size};
 pub use name::{FALLBACK_FILE_NAME, MAX_FILE_NAME_CHARS, sanitize_file_name};
 pub use sniff::{SNIFF_LEN, kind_label, sniff};
-pub use store::{BlobStream, ChunkRef, FileStore, StoredBlob, blob_key, is_sha256_hex};
+pub use store::{
+    BlobStream, ChunkRef, FileStore, SERVER_COPY_LIMIT, StoredBlob, blob_key, is_sha256_hex,
+};
 
 /// One kibibyte (1024 bytes).
 pub const KIB: u64 = 1024;

@@ -23,12 +23,13 @@ use object_store::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::FileStoreConfig;
 use crate::error::FileError;
 use crate::sniff::Sniffer;
+use crate::{FileStoreConfig, MIB};
 
 mod chunks;
 mod previews;
+mod results;
 pub use chunks::ChunkRef;
 
 /// Size of one part of a streamed upload. S3 wants at least 5 MiB per part (but the last) and
@@ -41,6 +42,12 @@ const MAX_PARTS_IN_FLIGHT: usize = 2;
 
 /// Chunk size when streaming a local file out.
 const READ_CHUNK: usize = 256 * 1024;
+
+/// Largest object copied inside the object store when an upload is moved to its content
+/// address. Aliyun OSS copies at most 1 GB in one request (Huawei OBS and Tencent COS 5 GB);
+/// larger objects are streamed through this process into a multipart upload instead, in
+/// constant memory. Kept under 10^9 bytes so that "1 GB" holds in either reading.
+pub const SERVER_COPY_LIMIT: u64 = 900 * MIB;
 
 const TEMP_PREFIX: &str = "tmp";
 const BLOB_PREFIX: &str = "blobs";
@@ -149,6 +156,8 @@ enum Backend {
 pub struct FileStore {
     store: Arc<dyn ObjectStore>,
     backend: Arc<Backend>,
+    /// See [`SERVER_COPY_LIMIT`].
+    server_copy_limit: u64,
 }
 
 impl fmt::Debug for FileStore {
@@ -201,6 +210,7 @@ impl FileStore {
         Ok(Self {
             store: Arc::new(fs),
             backend: Arc::new(Backend::Local { root }),
+            server_copy_limit: SERVER_COPY_LIMIT,
         })
     }
 
@@ -210,7 +220,15 @@ impl FileStore {
         Self {
             store,
             backend: Arc::new(Backend::Other(name)),
+            server_copy_limit: SERVER_COPY_LIMIT,
         }
+    }
+
+    /// The same store, copying objects inside the store only up to `bytes` (default
+    /// [`SERVER_COPY_LIMIT`]); for a store with a lower copy limit, and for tests.
+    pub fn with_server_copy_limit(mut self, bytes: u64) -> Self {
+        self.server_copy_limit = bytes;
+        self
     }
 
     /// The object store underneath, for administrative tools.
@@ -309,7 +327,7 @@ impl FileStore {
         }
 
         let sha256 = hex::encode(hasher.finalize());
-        let deduplicated = self.commit(&temp.path, &blob_path(&sha256)).await?;
+        let deduplicated = self.commit(&temp.path, &blob_path(&sha256), size).await?;
         temp.armed = false;
         Ok(StoredBlob {
             sha256,
@@ -323,7 +341,7 @@ impl FileStore {
     /// already there. Both ways (rename, copy) are atomic, so the content address only ever
     /// holds complete content; as the address is the content's hash, overwriting it in a race
     /// writes the same bytes.
-    async fn commit(&self, temp: &Path, dest: &Path) -> Result<bool, FileError> {
+    async fn commit(&self, temp: &Path, dest: &Path, size: u64) -> Result<bool, FileError> {
         use object_store::Error as E;
         match self.store.rename_if_not_exists(temp, dest).await {
             Ok(()) => Ok(false),
@@ -339,7 +357,11 @@ impl FileStore {
                         Ok(true)
                     }
                     Err(E::NotFound { .. }) => {
-                        self.store.copy(temp, dest).await?;
+                        if size > self.server_copy_limit {
+                            self.copy_through(temp, dest).await?;
+                        } else {
+                            self.store.copy(temp, dest).await?;
+                        }
                         self.remove_temp_quietly(temp).await;
                         Ok(false)
                     }
@@ -348,6 +370,31 @@ impl FileStore {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Copies an object too large for the store's own copy by reading it and writing it
+    /// again as a multipart upload, a few parts in memory at a time. The object appears at
+    /// `dest` only when the upload completes (a failure aborts it).
+    async fn copy_through(&self, from: &Path, dest: &Path) -> Result<(), FileError> {
+        let mut source = self.store.get(from).await?.into_stream();
+        let upload = self.store.put_multipart(dest).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        while let Some(chunk) = source.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(e.into());
+                }
+            };
+            if let Err(e) = writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await {
+                let _ = writer.abort().await;
+                return Err(e.into());
+            }
+            writer.put(chunk);
+        }
+        writer.finish().await?;
+        Ok(())
     }
 
     /// After a successful commit a leftover temporary object is only clutter: log it, and
@@ -766,6 +813,7 @@ mod s3 {
                 bucket: bucket.trim().to_string(),
                 endpoint: endpoint.map(str::to_string),
             }),
+            server_copy_limit: super::SERVER_COPY_LIMIT,
         })
     }
 }

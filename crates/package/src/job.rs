@@ -1,11 +1,16 @@
 //! The package build as a background job (kind [`JOB_KIND`]), and who may build and fetch
 //! which package.
 //!
-//! The web layer (later) calls [`request`] for the user's choice, runs [`run_queued`] in a
+//! The web layer calls [`request`] for the user's choice, runs the queued jobs in a
 //! background task (it never blocks requests: the writing happens on the blocking pool),
 //! lists the jobs with [`fazhi_store::Store::jobs`] (a liaison: only its unit's, filter by
-//! [`may_access`]), serves a finished file with Range support from `result_path` after
+//! [`may_access`]), serves a finished file with Range support after
 //! [`fazhi_store::Store::record_job_download`], and calls [`purge_expired`] now and then.
+//!
+//! A server's builds are written to a local working file and then kept in the file store
+//! ([`Output::FileStore`]: result path `store:<name>`, see [`stored_result_name`]), so that
+//! any instance of a scaled deployment serves the download; the command line writes where it
+//! is told ([`Output::File`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use fazhi_files::FileStore;
 use fazhi_store::{
-    Actor, Job, JobId, JobProgress, JobResult, NewJob, Store, UnitId, User, UserRole,
+    Actor, Job, JobId, JobProgress, JobResult, JobSignal, NewJob, Store, UnitId, User, UserRole,
 };
 
 use crate::PackageError;
@@ -29,10 +34,28 @@ pub const JOB_KIND: &str = "package";
 /// How often a running build writes its progress to the database (and learns of a cancel).
 const REPORT_EVERY: Duration = Duration::from_secs(1);
 
-/// Where finished packages are kept and for how long.
+/// The result path of a package kept in the file store: this prefix, then its name there.
+pub const STORED_RESULT_PREFIX: &str = "store:";
+
+/// The file-store name of a result kept there (`store:<name>`); `None` for a path on disk.
+pub fn stored_result_name(result_path: &str) -> Option<&str> {
+    result_path.strip_prefix(STORED_RESULT_PREFIX)
+}
+
+/// Where a job's package goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Output<'a> {
+    /// This file (the command line's `--out`).
+    File(&'a Path),
+    /// The file store, by way of a working file in this directory (created if missing).
+    FileStore { work_dir: &'a Path },
+}
+
+/// Where packages are built and for how long they are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobSettings {
-    /// Directory of finished packages (e.g. `<data_dir>/packages`), created if missing.
+    /// Working directory of builds in progress (e.g. `<data_dir>/packages`); the finished
+    /// packages go to the file store. Packages finished before that was so are still here.
     pub dir: PathBuf,
     /// How long a finished package is kept.
     pub keep_for: chrono::Duration,
@@ -116,20 +139,41 @@ fn creator(job: &Job) -> Actor {
     }
 }
 
-/// Runs a claimed (running) job: builds the package at `out`, reporting progress to the
-/// database (and to `control.progress`), stopping when the job is cancelled or
-/// `control.cancel` is set; then records the outcome on the job (`package.build`,
-/// `package.fail` or `package.cancel` in the audit log). A cancelled or failed build leaves
-/// no file.
+/// Runs a claimed (running) job: builds the package, reporting progress to the database (and
+/// to `control.progress`), stopping when the job is cancelled or `control.cancel` is set;
+/// then records the outcome on the job (`package.build`, `package.fail` or `package.cancel`
+/// in the audit log). A cancelled or failed build leaves no file. A job taken over by another
+/// worker meanwhile ([`PackageError::TakenOver`]) records nothing and leaves no file.
 pub async fn run_job(
     store: &Store,
     files: &FileStore,
     job: &Job,
-    out: &Path,
+    output: Output<'_>,
     expires_at: Option<DateTime<Utc>>,
     control: Control,
 ) -> Result<BuiltPackage, PackageError> {
-    let outcome = build_for_job(store, files, job, out, &control).await;
+    let format = serde_json::from_value::<PackageParams>(job.params.clone())
+        .map(|p| p.format)
+        .unwrap_or_default();
+    let name = package_file_name(job, format);
+    let out = match output {
+        Output::File(path) => path.to_path_buf(),
+        Output::FileStore { work_dir } => {
+            tokio::fs::create_dir_all(work_dir).await?;
+            work_dir.join(&name)
+        }
+    };
+    let mut outcome = build_for_job(store, files, job, &out, &control).await;
+    let mut result_path = out.to_string_lossy().into_owned();
+    if let (Ok(_), Output::FileStore { .. }) = (&outcome, output) {
+        match files.keep_result(&name, &out).await {
+            Ok(_) => result_path = format!("{STORED_RESULT_PREFIX}{name}"),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&out).await;
+                outcome = Err(e.into());
+            }
+        }
+    }
     let actor = creator(job);
     match &outcome {
         Ok(built) => {
@@ -141,11 +185,11 @@ pub async fn run_job(
                 "scope": built.scope,
                 "catalog_pdf_error": built.catalog_pdf_error,
             });
-            store
+            let recorded = store
                 .finish_job(
-                    job.id,
+                    job,
                     JobResult {
-                        path: built.path.to_string_lossy().into_owned(),
+                        path: result_path.clone(),
                         size: built.size,
                         sha256: built.sha256.clone(),
                         expires_at,
@@ -153,12 +197,28 @@ pub async fn run_job(
                     },
                     &actor,
                 )
-                .await?;
+                .await;
+            if let Err(e) = recorded {
+                // Not recorded (taken over meanwhile, or the database is gone): the file
+                // would be kept by nobody.
+                remove_result(files, &result_path).await;
+                return Err(e.into());
+            }
         }
-        Err(PackageError::Cancelled) => store.job_cancelled(job.id, &actor).await?,
-        Err(e) => store.fail_job(job.id, &e.to_string(), &actor).await?,
+        Err(PackageError::TakenOver) => {}
+        Err(PackageError::Cancelled) => store.job_cancelled(job, &actor).await?,
+        Err(e) => store.fail_job(job, &e.to_string(), &actor).await?,
     }
     outcome
+}
+
+/// Deletes a package kept in the file store (a path on disk is left alone).
+async fn remove_result(files: &FileStore, result_path: &str) {
+    if let Some(name) = stored_result_name(result_path)
+        && let Err(e) = files.delete_result(name).await
+    {
+        tracing::warn!(name, error = %e, "无法删除材料汇编文件");
+    }
 }
 
 async fn build_for_job(
@@ -190,19 +250,37 @@ async fn build_for_job(
         }
     };
     tokio::pin!(build);
+    let mut lost = false;
     let mut tick = tokio::time::interval(REPORT_EVERY);
     loop {
         tokio::select! {
             result = &mut build => {
-                let p = *rx.borrow_and_update();
-                let _ = store.report_job_progress(job.id, to_job(p)).await;
+                // A build stopped on the cancel flag removed its file; one that finished
+                // first leaves it, for nobody.
+                let lost = lost || {
+                    let p = *rx.borrow_and_update();
+                    matches!(
+                        store.report_job_progress(job, to_job(p)).await,
+                        Ok(JobSignal::Lost)
+                    )
+                };
+                if lost {
+                    if result.is_ok() {
+                        let _ = tokio::fs::remove_file(out).await;
+                    }
+                    return Err(PackageError::TakenOver);
+                }
                 return result;
             }
             _ = tick.tick() => {
                 let p = *rx.borrow_and_update();
-                match store.report_job_progress(job.id, to_job(p)).await {
-                    Ok(true) => cancel.store(true, Ordering::Relaxed),
-                    Ok(false) => {}
+                match store.report_job_progress(job, to_job(p)).await {
+                    Ok(JobSignal::Continue) => {}
+                    Ok(JobSignal::Stop) => cancel.store(true, Ordering::Relaxed),
+                    Ok(JobSignal::Lost) => {
+                        lost = true;
+                        cancel.store(true, Ordering::Relaxed);
+                    }
                     Err(e) => tracing::warn!(job = %job.id, error = %e, "无法记录打包进度"),
                 }
             }
@@ -219,35 +297,35 @@ fn to_job(p: Progress) -> JobProgress {
     }
 }
 
-/// The file name of a job's package in the packages directory.
-pub fn package_file_name(job: JobId, format: PackageFormat) -> String {
-    match format {
-        PackageFormat::Zip => format!("package-{job}.zip"),
-        PackageFormat::Pdf => format!("package-{job}.pdf"),
-    }
+/// The file name of a job's package: the job and its attempt, so that a worker that lost
+/// the job never writes over the file of the one that took it over.
+pub fn package_file_name(job: &Job, format: PackageFormat) -> String {
+    let extension = match format {
+        PackageFormat::Zip => "zip",
+        PackageFormat::Pdf => "pdf",
+    };
+    format!("package-{}-{}.{extension}", job.id, job.attempt)
 }
 
-/// Claims and runs queued package jobs one after another until none is left; returns how
-/// many ran. Failures are recorded on their jobs, not returned.
+/// Claims and runs queued package jobs one after another until none is left, keeping the
+/// packages in the file store; returns how many ran. Failures are recorded on their jobs,
+/// not returned.
 pub async fn run_queued(
     store: &Store,
     files: &FileStore,
     settings: &JobSettings,
 ) -> Result<usize, PackageError> {
-    std::fs::create_dir_all(&settings.dir)?;
     let mut ran = 0;
     while let Some(job) = store.claim_job(JOB_KIND).await? {
-        let format = serde_json::from_value::<PackageParams>(job.params.clone())
-            .map(|p| p.format)
-            .unwrap_or_default();
-        let out = settings.dir.join(package_file_name(job.id, format));
         let expires = Utc::now() + settings.keep_for;
-        let cancel = Arc::new(AtomicBool::new(false));
         let control = Control {
             progress: Arc::new(|_| {}),
-            cancel,
+            cancel: Arc::new(AtomicBool::new(false)),
         };
-        if let Err(e) = run_job(store, files, &job, &out, Some(expires), control).await {
+        let output = Output::FileStore {
+            work_dir: &settings.dir,
+        };
+        if let Err(e) = run_job(store, files, &job, output, Some(expires), control).await {
             tracing::info!(job = %job.id, error = %e, "材料汇编未生成");
         }
         ran += 1;
@@ -255,15 +333,24 @@ pub async fn run_queued(
     Ok(ran)
 }
 
-/// Deletes the expired packages (their job rows, audited `package.expire`, and their files
-/// when they lie in the packages directory); returns how many.
-pub async fn purge_expired(store: &Store, settings: &JobSettings) -> Result<usize, PackageError> {
+/// Deletes the expired packages (their job rows, audited `package.expire`, and their files:
+/// those kept in the file store, and those in the packages directory); returns how many.
+pub async fn purge_expired(
+    store: &Store,
+    files: &FileStore,
+    settings: &JobSettings,
+) -> Result<usize, PackageError> {
     let gone = store.purge_expired_jobs(Utc::now()).await?;
     let dir = settings.dir.canonicalize().ok();
     for job in &gone {
-        let Some(path) = job.result_path.as_deref().map(PathBuf::from) else {
+        let Some(result_path) = job.result_path.as_deref() else {
             continue;
         };
+        if stored_result_name(result_path).is_some() {
+            remove_result(files, result_path).await;
+            continue;
+        }
+        let path = PathBuf::from(result_path);
         // Only files this module put there: never a path the command line chose.
         let inside = match (&dir, path.canonicalize()) {
             (Some(d), Ok(p)) => p.starts_with(d),

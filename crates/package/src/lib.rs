@@ -54,6 +54,10 @@ pub enum PackageError {
     /// The build was cancelled.
     #[error("已取消")]
     Cancelled,
+    /// The job was put back in the queue while this worker could not report (its server lost
+    /// the database) and belongs to another worker now: nothing is recorded.
+    #[error("已由另一个服务器接手")]
+    TakenOver,
     #[error(transparent)]
     Store(#[from] fazhi_store::StoreError),
     #[error(transparent)]

@@ -8,13 +8,19 @@
 //! reason) or `cancelled`. Cancelling a queued job ends it at once; a running one is asked
 //! to stop (`cancel_requested`), which its worker sees at its next progress report.
 //!
+//! Each claim counts one more `attempt`; the worker's reports and its ending
+//! ([`Store::report_job_progress`], [`Store::finish_job`], …) name the attempt it was given,
+//! so a worker whose job was put back in the queue and taken by another (its server lost the
+//! database for longer than the heartbeat allows) is told [`JobSignal::Lost`] and records
+//! nothing.
+//!
 //! Audit codes, with the job's kind as prefix (`package.request`, …): `.request` (created),
 //! `.build` (finished with a result), `.fail`, `.cancel`, `.download` (see
 //! [`Store::record_job_download`]) and `.expire` (removed by [`Store::purge_expired_jobs`]).
 //! Progress reports are not audited.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -88,6 +94,18 @@ pub struct JobProgress {
     pub bytes_total: u64,
 }
 
+/// What a running job's worker learns when it reports its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobSignal {
+    /// Go on.
+    Continue,
+    /// The job was cancelled: stop, and call [`Store::job_cancelled`].
+    Stop,
+    /// The job is no longer this worker's (put back in the queue and perhaps taken by another
+    /// worker, or ended): stop and record nothing.
+    Lost,
+}
+
 /// What a finished job produced: a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
@@ -124,6 +142,8 @@ pub struct Job {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// How many times a worker claimed it; the claim a worker holds.
+    pub attempt: u32,
 }
 
 /// Which jobs [`Store::jobs`] lists; every set field must match. Newest first.
@@ -175,6 +195,9 @@ impl TryFrom<job::Model> for Job {
             started_at: m.started_at,
             finished_at: m.finished_at,
             expires_at: m.expires_at,
+            attempt: u32::try_from(m.attempt).map_err(|_| {
+                StoreError::Corrupt(format!("后台任务 #{} 的次数 {}", m.id, m.attempt))
+            })?,
             kind: m.kind,
         })
     }
@@ -217,10 +240,11 @@ async fn audit(tx: &Tx, actor: &Actor, job: &Job, verb: &str) -> StoreResult<()>
     Ok(())
 }
 
-/// Sets a running job's final status (only if it is still running), returns it.
+/// Sets a running job's final status (only if it is still running in the attempt `claimed`
+/// names), returns it.
 async fn end_running(
     tx: &Tx,
-    id: JobId,
+    claimed: &Job,
     status: JobStatus,
     message: Option<String>,
     result: Option<&JobResult>,
@@ -240,17 +264,23 @@ async fn end_running(
             .col_expr(job::Column::ResultJson, Expr::value(summary))
             .col_expr(job::Column::ExpiresAt, Expr::value(r.expires_at));
     }
+    let id = claimed.id;
     let updated = update
         .filter(job::Column::Id.eq(id.0))
         .filter(job::Column::Status.eq(enum_to_str(&JobStatus::Running)))
+        .filter(job::Column::Attempt.eq(i64::from(claimed.attempt)))
         .exec(conn)
         .await?;
     let job = load(conn, id).await?;
     if updated.rows_affected != 1 {
-        return Err(StoreError::invalid(format!(
-            "后台任务 #{id} 不在进行中（{}）",
-            job.status.label()
-        )));
+        return Err(if job.status == JobStatus::Running {
+            StoreError::invalid(format!("后台任务 #{id} 已由另一个服务器接手"))
+        } else {
+            StoreError::invalid(format!(
+                "后台任务 #{id} 不在进行中（{}）",
+                job.status.label()
+            ))
+        });
     }
     Ok(job)
 }
@@ -282,6 +312,7 @@ impl Store {
             bytes_done: Set(0),
             bytes_total: Set(0),
             cancel_requested: Set(false),
+            attempt: Set(0),
             created_by_user_id: Set(actor.user_id.map(|u| u.0)),
             created_by_name: Set(actor.name.clone()),
             unit_id: Set(new.unit_id.map(|u| u.0)),
@@ -326,25 +357,33 @@ impl Store {
         Ok(job)
     }
 
-    /// Records a running job's progress. Returns `true` when the job was asked to stop
-    /// (cancelled): the worker should stop and call [`Store::job_cancelled`].
-    pub async fn report_job_progress(&self, id: JobId, p: JobProgress) -> StoreResult<bool> {
+    /// Records the progress of a running job, as claimed in `job` (its attempt), and tells
+    /// the worker whether to go on.
+    pub async fn report_job_progress(&self, job: &Job, p: JobProgress) -> StoreResult<JobSignal> {
         let conn = self.connection();
-        job::Entity::update_many()
+        let updated = job::Entity::update_many()
             .col_expr(job::Column::FilesDone, Expr::value(to_i64(p.files_done)?))
             .col_expr(job::Column::FilesTotal, Expr::value(to_i64(p.files_total)?))
             .col_expr(job::Column::BytesDone, Expr::value(to_i64(p.bytes_done)?))
             .col_expr(job::Column::BytesTotal, Expr::value(to_i64(p.bytes_total)?))
             .col_expr(job::Column::HeartbeatAt, Expr::value(Some(now())))
-            .filter(job::Column::Id.eq(id.0))
+            .filter(job::Column::Id.eq(job.id.0))
             .filter(job::Column::Status.eq(enum_to_str(&JobStatus::Running)))
+            .filter(job::Column::Attempt.eq(i64::from(job.attempt)))
             .exec(conn)
             .await?;
-        let row = job::Entity::find_by_id(id.0)
+        if updated.rows_affected != 1 {
+            return Ok(JobSignal::Lost);
+        }
+        let row = job::Entity::find_by_id(job.id.0)
             .one(conn)
             .await?
-            .ok_or_else(|| StoreError::not_found(format!("后台任务 #{id}")))?;
-        Ok(row.cancel_requested)
+            .ok_or_else(|| StoreError::not_found(format!("后台任务 #{}", job.id)))?;
+        Ok(if row.cancel_requested {
+            JobSignal::Stop
+        } else {
+            JobSignal::Continue
+        })
     }
 
     /// Whether the job was asked to stop.
@@ -354,7 +393,7 @@ impl Store {
 
     /// Ends a running job with its result (audited as `<kind>.build`, by `actor`: who asked
     /// for it).
-    pub async fn finish_job(&self, id: JobId, result: JobResult, actor: &Actor) -> StoreResult<()> {
+    pub async fn finish_job(&self, job: &Job, result: JobResult, actor: &Actor) -> StoreResult<()> {
         if !(result.sha256.len() == 64
             && result
                 .sha256
@@ -364,24 +403,24 @@ impl Store {
             return Err(StoreError::invalid("结果文件的 SHA-256 无效"));
         }
         let tx = self.begin().await?;
-        let job = end_running(&tx, id, JobStatus::Done, None, Some(&result)).await?;
+        let job = end_running(&tx, job, JobStatus::Done, None, Some(&result)).await?;
         audit(&tx, actor, &job, "build").await?;
         tx.commit().await
     }
 
     /// Ends a running job as failed, with the reason (audited as `<kind>.fail`).
-    pub async fn fail_job(&self, id: JobId, message: &str, actor: &Actor) -> StoreResult<()> {
+    pub async fn fail_job(&self, job: &Job, message: &str, actor: &Actor) -> StoreResult<()> {
         let tx = self.begin().await?;
-        let job = end_running(&tx, id, JobStatus::Failed, Some(clip(message)), None).await?;
+        let job = end_running(&tx, job, JobStatus::Failed, Some(clip(message)), None).await?;
         audit(&tx, actor, &job, "fail").await?;
         tx.commit().await
     }
 
     /// The worker stopped a running job because it was asked to (audited as
     /// `<kind>.cancel`).
-    pub async fn job_cancelled(&self, id: JobId, actor: &Actor) -> StoreResult<()> {
+    pub async fn job_cancelled(&self, job: &Job, actor: &Actor) -> StoreResult<()> {
         let tx = self.begin().await?;
-        let job = end_running(&tx, id, JobStatus::Cancelled, None, None).await?;
+        let job = end_running(&tx, job, JobStatus::Cancelled, None, None).await?;
         audit(&tx, actor, &job, "cancel").await?;
         tx.commit().await
     }
@@ -535,7 +574,7 @@ impl Store {
             })
             .await?;
         for job in &running {
-            self.fail_job(job.id, message, &Actor::system()).await?;
+            self.fail_job(job, message, &Actor::system()).await?;
         }
         Ok(running.len())
     }
@@ -551,6 +590,7 @@ async fn claim(tx: &Tx, id: JobId) -> StoreResult<Option<Job>> {
         )
         .col_expr(job::Column::StartedAt, Expr::value(now()))
         .col_expr(job::Column::HeartbeatAt, Expr::value(Some(now())))
+        .col_expr(job::Column::Attempt, Expr::col(job::Column::Attempt).add(1))
         .filter(job::Column::Id.eq(id.0))
         .filter(job::Column::Status.eq(enum_to_str(&JobStatus::Queued)))
         .exec(conn)

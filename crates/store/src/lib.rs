@@ -38,7 +38,7 @@
 //! | `evidence` | id, task_id, kind, title, doc_number, doc_date, current_version, created_at, created_by_user_id, created_by_name, deleted | 佐证材料, see [`evidence`]. `kind` (`file`/`link`) is that of the current version; deletion only sets `deleted`. |
 //! | `evidence_version` | id, evidence_id, version, blob_sha256, original_name, url, published_on, created_at, created_by_user_id, created_by_name; unique (evidence_id, version) | Every version is kept: a file (`blob_sha256`, `original_name`) or a link (`url`, `published_on`), never both (CHECK). |
 //! | `evidence_review` | id, evidence_id, version, reviewer_user_id, reviewer_name, verdict, note, at | 审核: `ok` (合格) or `needs_more` (需补充) on the version judged. |
-//! | `job` | id, kind, params_json, status, files_done, files_total, bytes_done, bytes_total, cancel_requested, message, result_path, result_size, result_sha256, result_json, created_by_user_id, created_by_name, unit_id, created_at, started_at, finished_at, expires_at | 后台任务 (e.g. building a 佐证材料汇编), see [`jobs`]. `status` queued/running/done/failed/cancelled; `unit_id` the unit the job covers (`NULL`: all). |
+//! | `job` | id, kind, params_json, status, files_done, files_total, bytes_done, bytes_total, cancel_requested, message, result_path, result_size, result_sha256, result_json, created_by_user_id, created_by_name, unit_id, created_at, started_at, heartbeat_at, finished_at, expires_at, attempt | 后台任务 (e.g. building a 佐证材料汇编), see [`jobs`]. `status` queued/running/done/failed/cancelled; `unit_id` the unit the job covers (`NULL`: all); `heartbeat_at` the running worker's last report; `attempt` counts the claims, so a worker that lost its job to another learns it. |
 //!
 //! Due and document dates are SQL `DATE`. The `*_user_id` columns of the work tables
 //! have no foreign key, like the audit log's: the name next to them records who acted
@@ -111,7 +111,7 @@ pub use framework::{
     FrameworkInfo, HeadingRef, StoredAssignment, StoredDiagnostic, StoredFramework, StoredNode,
 };
 pub use inbox::{Inbox, InboxCounts};
-pub use jobs::{Job, JobFilter, JobProgress, JobResult, JobStatus, NewJob};
+pub use jobs::{Job, JobFilter, JobProgress, JobResult, JobSignal, JobStatus, NewJob};
 pub use login_limits::{FailedLogin, FailureCount};
 pub use measures::{
     NewLedgerCase, StoredCorrection, StoredLedgerCase, StoredMeasurement, TaskMeasures,

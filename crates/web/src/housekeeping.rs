@@ -78,7 +78,13 @@ async fn sweep_here(state: &AppState) -> Result<Swept, WebError> {
         Ok(n) => swept.blobs = n,
         Err(e) => note(e),
     }
-    match fazhi_package::job::purge_expired(&state.store, &state.config.package_settings()).await {
+    match fazhi_package::job::purge_expired(
+        &state.store,
+        &state.files,
+        &state.config.package_settings(),
+    )
+    .await
+    {
         Ok(n) => swept.packages = n as u64,
         Err(e) => note(WebError::internal(e)),
     }

@@ -5,6 +5,9 @@
 //! once; it also looks every [`POLL`] for jobs queued by another process. Expired packages
 //! are deleted by the periodic housekeeping (`housekeeping::sweep`).
 //!
+//! A package is built in a working file under `<data_dir>/packages` and then kept in the
+//! file store, so that every instance serves its download.
+//!
 //! On shutdown ([`PackageWorker::stop`]) the build in progress is told to stop (its
 //! half-written file is removed) and the worker ends without recording anything: the job
 //! is still `running` in the database, and the next start marks it failed with
@@ -17,8 +20,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use fazhi_package::Control;
-use fazhi_package::PackageParams;
-use fazhi_package::job::{JOB_KIND, package_file_name, run_job};
+use fazhi_package::job::{JOB_KIND, Output, run_job};
 
 use crate::AppState;
 use crate::error::WebError;
@@ -90,28 +92,24 @@ async fn work(state: AppState, current: Arc<Mutex<Option<Arc<AtomicBool>>>>) {
     loop {
         match state.store.claim_job(JOB_KIND).await {
             Ok(Some(job)) => {
-                if let Err(e) = std::fs::create_dir_all(&settings.dir) {
-                    tracing::warn!(dir = %settings.dir.display(), error = %e, "无法创建材料汇编目录");
-                }
                 let cancel = Arc::new(AtomicBool::new(false));
                 if let Ok(mut c) = current.lock() {
                     *c = Some(Arc::clone(&cancel));
                 }
-                let format = serde_json::from_value::<PackageParams>(job.params.clone())
-                    .map(|p| p.format)
-                    .unwrap_or_default();
-                let out = settings.dir.join(package_file_name(job.id, format));
                 let control = Control {
                     progress: Arc::new(|_| {}),
                     cancel,
                 };
                 let expires = Utc::now() + settings.keep_for;
                 // The outcome is recorded on the job (and audited) by run_job.
+                let output = Output::FileStore {
+                    work_dir: &settings.dir,
+                };
                 match run_job(
                     &state.store,
                     &state.files,
                     &job,
-                    &out,
+                    output,
                     Some(expires),
                     control,
                 )

@@ -1,5 +1,5 @@
-//! Integration tests of fazhi-files: the store on a local directory, in memory and (when
-//! `moto_server` is installed) on an S3 emulator; sniffing of real files; file names.
+//! Integration tests of fazhi-files: the store on a local directory, in memory, on a real S3
+//! server (Garage) and on moto's S3 emulator; sniffing of real files; file names.
 
 mod common;
 mod config;

@@ -1,9 +1,11 @@
-//! The store on an S3-compatible server: `moto_server` (PyPI `moto[server]`) started on
-//! 127.0.0.1 for the test, over plain HTTP and over TLS with a certificate from a throwaway CA
-//! (the `ca_cert` setting of an on-premises MinIO).
+//! One suite of the store's behaviour, run on the local store, on a real S3 server (Garage,
+//! see `fazhi_files::test_support`) and, as an additional check, on `moto_server` (PyPI
+//! `moto[server]`), which also serves the TLS test: over TLS with a certificate from a
+//! throwaway CA (the `ca_cert` setting of an on-premises MinIO).
 //!
-//! Without `moto_server` on the PATH the tests print a note and pass; with
-//! `FAZHI_TEST_S3=require` they fail instead. To run them: `pip install 'moto[server]'`, then
+//! Without `garage` or `moto_server` their tests print a note and pass; with
+//! `FAZHI_TEST_S3=require` they fail instead. To run them: `.ci/run` builds Garage once
+//! (or set `FAZHI_GARAGE`), `pip install 'moto[server]'`, then
 //! `cargo test -p fazhi-files --test it s3`.
 
 #![cfg(feature = "s3")]
@@ -12,6 +14,7 @@ use std::path::Path as FsPath;
 use std::process::Stdio;
 use std::time::Duration;
 
+use fazhi_files::test_support::Garage;
 use fazhi_files::{FileError, FileStore, FileStoreConfig, MIB};
 use futures_util::TryStreamExt;
 use object_store::ObjectStore;
@@ -19,7 +22,6 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 use crate::common::*;
-
 const BUCKET: &str = "fazhi-evidence";
 
 struct Moto {
@@ -195,24 +197,27 @@ async fn keys(store: &FileStore) -> Vec<String> {
     keys
 }
 
-/// Multipart uploads started and neither completed nor aborted.
-async fn open_multipart_uploads(moto: &Moto) -> usize {
-    let body = reqwest::get(format!("{}/{BUCKET}?uploads", moto.endpoint))
-        .await
-        .expect("list uploads")
-        .text()
-        .await
-        .expect("body");
-    body.matches("<Upload>").count()
+/// Multipart uploads started and neither completed nor aborted (moto answers unsigned
+/// requests).
+fn open_multipart_uploads(endpoint: &str) -> usize {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let body = reqwest::get(format!("{endpoint}/{BUCKET}?uploads"))
+            .await
+            .expect("list uploads")
+            .text()
+            .await
+            .expect("body");
+        body.matches("<Upload>").count()
+    })
 }
 
-#[tokio::test]
-async fn s3_store_behaves_like_the_local_one() {
-    let Some(moto) = start_moto(false).await else {
-        return;
-    };
-    let store = FileStore::new(&config(&moto)).expect("open");
-
+/// The behaviour every backend shares. `unfinished` counts the multipart uploads left open
+/// (none on the local disk).
+async fn suite(store: FileStore, unfinished: &dyn Fn() -> usize) {
     // Round trips: one PUT, and a multipart upload of three parts.
     let small = "执法全过程记录：现场检查笔录".as_bytes().to_vec();
     let large = data(12 * MIB as usize + 5, 31);
@@ -279,7 +284,7 @@ async fn s3_store_behaves_like_the_local_one() {
         .expect_err("failing");
     assert!(matches!(err, FileError::Upload(_)), "{err:?}");
     assert_eq!(keys(&store).await, expected);
-    assert_eq!(open_multipart_uploads(&moto).await, 0);
+    assert_eq!(unfinished(), 0);
 
     // A dropped upload: the guard aborts the multipart upload in the background.
     let cut_short = tokio::time::timeout(
@@ -293,13 +298,33 @@ async fn s3_store_behaves_like_the_local_one() {
     assert!(cut_short.is_err());
     let mut aborted = false;
     for _ in 0..100 {
-        if open_multipart_uploads(&moto).await == 0 {
+        if unfinished() == 0 && keys(&store).await == expected {
             aborted = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(aborted, "multipart upload still open");
+    assert!(aborted, "upload still open: {:?}", keys(&store).await);
+
+    // Larger than the store copies itself (Aliyun OSS: 1 GB): streamed into a multipart
+    // upload at the content address instead, in order and whole.
+    let beyond = data(13 * MIB as usize + 7, 33);
+    let limited = store.clone().with_server_copy_limit(6 * MIB);
+    let blob = limited
+        .put_stream(chunked(&beyond, 1 << 20), 20 * MIB)
+        .await
+        .expect("copied through");
+    assert_eq!(blob.sha256, sha256_hex(&beyond));
+    let back = limited
+        .get_stream(&blob.sha256)
+        .await
+        .expect("读取")
+        .into_bytes()
+        .await
+        .expect("读取");
+    assert!(back == beyond[..], "content differs after the copy");
+    assert_eq!(unfinished(), 0);
+    limited.delete(&blob.sha256).await.expect("delete");
     assert_eq!(keys(&store).await, expected);
 
     // Crash leftovers in tmp/ go with cleanup_temp.
@@ -323,6 +348,37 @@ async fn s3_store_behaves_like_the_local_one() {
     );
     assert_eq!(keys(&store).await, expected);
 
+    // Finished packages kept as results: streamed up in parts, read in ranges, deleted.
+    let dir = TempDir::new().expect("临时目录");
+    let package = data(11 * MIB as usize + 3, 34);
+    let local = dir.path().join("package.zip");
+    std::fs::write(&local, &package).expect("write");
+    assert_eq!(
+        store
+            .keep_result("package-7-1.zip", &local)
+            .await
+            .expect("keep"),
+        package.len() as u64
+    );
+    assert!(!local.exists());
+    let tail = store
+        .get_result_range("package-7-1.zip", 10 * MIB..package.len() as u64)
+        .await
+        .expect("range")
+        .into_bytes()
+        .await
+        .expect("bytes");
+    assert!(tail[..] == package[10 * MIB as usize..]);
+    assert_eq!(unfinished(), 0);
+    store
+        .delete_result("package-7-1.zip")
+        .await
+        .expect("delete");
+    assert_eq!(
+        store.result_size("package-7-1.zip").await.expect("size"),
+        None
+    );
+
     // Listing, deleting.
     let listed: Vec<(String, u64)> = store.list_blobs().try_collect().await.expect("list");
     assert_eq!(listed.len(), 2);
@@ -333,6 +389,38 @@ async fn s3_store_behaves_like_the_local_one() {
         store.get_stream(&shas[0]).await,
         Err(FileError::NotFound { .. })
     ));
+}
+
+#[tokio::test]
+async fn the_suite_on_the_local_store() {
+    let dir = TempDir::new().expect("临时目录");
+    suite(FileStore::local(dir.path()).expect("open"), &|| 0).await;
+}
+
+#[tokio::test]
+async fn the_suite_on_garage() {
+    let Some(garage) = Garage::start() else {
+        return;
+    };
+    let store = FileStore::new(&garage.config()).expect("open");
+    suite(store, &|| garage.unfinished_uploads()).await;
+}
+
+#[tokio::test]
+async fn the_suite_on_moto() {
+    let Some(moto) = start_moto(false).await else {
+        return;
+    };
+    let store = FileStore::new(&config(&moto)).expect("open");
+    let endpoint = moto.endpoint.clone();
+    // moto answers unsigned requests; a blocking client, as the suite's counter is sync.
+    let unfinished = move || {
+        let endpoint = endpoint.clone();
+        std::thread::spawn(move || open_multipart_uploads(&endpoint))
+            .join()
+            .expect("count")
+    };
+    suite(store, &unfinished).await;
 }
 
 #[tokio::test]

@@ -654,13 +654,25 @@ async fn package_job_runs_with_access_rule_and_audit() {
     assert!(job::may_access(&sifa, &done));
     assert_eq!(done.progress.files_done, 1);
     assert_eq!(done.progress.files_total, 1);
-    let path = PathBuf::from(done.result_path.clone().unwrap());
-    assert!(path.starts_with(&settings.dir));
-    assert!(verify(&path).unwrap().is_ok());
+    // Kept in the file store (any instance serves it); the working file is gone.
+    let result = done.result_path.clone().unwrap();
+    let name = job::stored_result_name(&result).expect("kept in the file store");
     assert_eq!(
-        done.result_size,
-        Some(std::fs::metadata(&path).unwrap().len())
+        site.files.result_size(name).await.unwrap(),
+        done.result_size
     );
+    assert!(!settings.dir.join(name).exists());
+    let path = site.dir.path().join("downloaded.zip");
+    let bytes = site
+        .files
+        .get_result_range(name, 0..done.result_size.unwrap())
+        .await
+        .unwrap()
+        .into_bytes()
+        .await
+        .unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(verify(&path).unwrap().is_ok());
     site.store
         .record_job_download(id, &Actor::user(sifa.id, sifa.display_name.clone()))
         .await
@@ -710,15 +722,92 @@ async fn package_job_runs_with_access_rule_and_audit() {
     job::run_queued(&site.store, &site.files, &instant)
         .await
         .unwrap();
-    let p2 = PathBuf::from(site.store.job(id2).await.unwrap().result_path.unwrap());
-    assert!(p2.exists());
+    let p2 = site.store.job(id2).await.unwrap().result_path.unwrap();
+    let name2 = job::stored_result_name(&p2).unwrap();
+    assert!(site.files.result_size(name2).await.unwrap().is_some());
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    assert_eq!(job::purge_expired(&site.store, &instant).await.unwrap(), 1);
-    assert!(!p2.exists(), "过期的材料汇编已删除");
+    assert_eq!(
+        job::purge_expired(&site.store, &site.files, &instant)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        site.files.result_size(name2).await.unwrap(),
+        None,
+        "过期的材料汇编已删除"
+    );
     assert!(site.store.verify_audit().await.unwrap().is_ok());
 }
 
 /// The county's date, as the server passes it to the store.
 fn today() -> chrono::NaiveDate {
     fazhi_domain::clock::Clock::default().today()
+}
+
+/// A worker whose job was put back in the queue (its server lost the database for longer
+/// than the heartbeat allows) and taken by another stops at its first report and records
+/// nothing; the other worker's build is the one kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_lost_its_job_records_nothing() {
+    let site = site().await;
+    fill(&site).await;
+    let sifa = liaison(&site.store, "sifa", "县司法局").await;
+    let own = PackageParams {
+        unit: Some("县司法局".into()),
+        ..Default::default()
+    };
+    let id = job::request(&site.store, &sifa, &own).await.unwrap();
+    let first = site.store.claim_job(job::JOB_KIND).await.unwrap().unwrap();
+    // No heartbeat "since a minute from now": requeued, and taken by a second worker.
+    site.store
+        .requeue_stale_jobs(chrono::Utc::now() + chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    let second = site.store.claim_job(job::JOB_KIND).await.unwrap().unwrap();
+    assert_eq!((second.id, second.attempt), (id, 2));
+
+    let work = site.dir.path().join("packages");
+    let lost = job::run_job(
+        &site.store,
+        &site.files,
+        &first,
+        job::Output::FileStore { work_dir: &work },
+        None,
+        fazhi_package::Control::default(),
+    )
+    .await;
+    assert!(
+        matches!(lost, Err(PackageError::TakenOver)),
+        "{:?}",
+        lost.map(|b| b.size)
+    );
+    let still = site.store.job(id).await.unwrap();
+    assert_eq!(still.status, JobStatus::Running, "nothing recorded");
+    assert!(still.result_path.is_none());
+    let stale_name = job::package_file_name(&first, fazhi_package::PackageFormat::Zip);
+    assert_eq!(site.files.result_size(&stale_name).await.unwrap(), None);
+    assert!(!work.join(&stale_name).exists(), "no working file left");
+
+    job::run_job(
+        &site.store,
+        &site.files,
+        &second,
+        job::Output::FileStore { work_dir: &work },
+        None,
+        fazhi_package::Control::default(),
+    )
+    .await
+    .unwrap();
+    let done = site.store.job(id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Done);
+    let name = job::stored_result_name(done.result_path.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        name,
+        job::package_file_name(&second, fazhi_package::PackageFormat::Zip)
+    );
+    assert_eq!(
+        site.files.result_size(name).await.unwrap(),
+        done.result_size
+    );
 }

@@ -646,6 +646,8 @@ pub(crate) mod job {
         /// Last progress report of the worker running it.
         pub heartbeat_at: Option<DateTimeUtc>,
         pub finished_at: Option<DateTimeUtc>,
+        /// How many times a worker claimed it (the current worker's lease).
+        pub attempt: i64,
         pub expires_at: Option<DateTimeUtc>,
     }
 

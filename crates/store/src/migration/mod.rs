@@ -14,6 +14,7 @@ mod m20261201_000009_web_hardening;
 mod m20261203_000010_round_close;
 mod m20261204_000011_resumable_uploads;
 mod m20261204_000012_job_heartbeat;
+mod m20261205_000013_job_attempt;
 
 pub(crate) struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_round_close::Migration),
             Box::new(m20261204_000011_resumable_uploads::Migration),
             Box::new(m20261204_000012_job_heartbeat::Migration),
+            Box::new(m20261205_000013_job_attempt::Migration),
         ]
     }
 }

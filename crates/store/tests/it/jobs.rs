@@ -3,7 +3,8 @@
 
 use chrono::{Duration, Utc};
 use fazhi_store::{
-    Actor, AuditFilter, JobFilter, JobProgress, JobResult, JobStatus, NewJob, Store, UnitId,
+    Actor, AuditFilter, JobFilter, JobProgress, JobResult, JobSignal, JobStatus, NewJob, Store,
+    UnitId,
 };
 
 use crate::common::*;
@@ -16,7 +17,8 @@ store_tests!(
 );
 
 /// A running job that reports is left alone; one whose worker stopped reporting goes back
-/// to the queue and another worker takes it.
+/// to the queue and another worker takes it. The first worker, back from its outage, learns
+/// it lost the job and cannot end it.
 async fn a_job_whose_worker_died_is_taken_over(db: Db) {
     let s = db.store;
     let id = s
@@ -25,9 +27,13 @@ async fn a_job_whose_worker_died_is_taken_over(db: Db) {
         .unwrap();
     let job = s.claim_job("package").await.unwrap().expect("claimed");
     assert_eq!(job.id, id);
-    s.report_job_progress(id, JobProgress::default())
-        .await
-        .unwrap();
+    assert_eq!(job.attempt, 1);
+    assert_eq!(
+        s.report_job_progress(&job, JobProgress::default())
+            .await
+            .unwrap(),
+        JobSignal::Continue
+    );
     // Reporting: not stale.
     assert_eq!(
         s.requeue_stale_jobs(Utc::now() - Duration::minutes(2))
@@ -44,9 +50,49 @@ async fn a_job_whose_worker_died_is_taken_over(db: Db) {
         1
     );
     assert_eq!(s.job(id).await.unwrap().status, JobStatus::Queued);
+    // Requeued: the old worker's next report tells it to stop.
+    assert_eq!(
+        s.report_job_progress(&job, JobProgress::default())
+            .await
+            .unwrap(),
+        JobSignal::Lost
+    );
     let again = s.claim_job("package").await.unwrap().expect("taken over");
     assert_eq!(again.id, id);
     assert_eq!(again.status, JobStatus::Running);
+    assert_eq!(again.attempt, 2);
+    // Taken over: still lost for the old worker, which can neither finish nor fail it.
+    assert_eq!(
+        s.report_job_progress(&job, JobProgress::default())
+            .await
+            .unwrap(),
+        JobSignal::Lost
+    );
+    let result = JobResult {
+        path: "store:packages/old.zip".into(),
+        size: 1,
+        sha256: "ab".repeat(32),
+        expires_at: None,
+        summary: serde_json::json!({}),
+    };
+    let err = s
+        .finish_job(&job, result.clone(), &Actor::system())
+        .await
+        .expect_err("the old worker's result");
+    assert!(err.to_string().contains("另一个服务器"), "{err}");
+    assert!(s.fail_job(&job, "x", &Actor::system()).await.is_err());
+    assert_eq!(s.job(id).await.unwrap().status, JobStatus::Running);
+    // The new worker's are taken.
+    assert_eq!(
+        s.report_job_progress(&again, JobProgress::default())
+            .await
+            .unwrap(),
+        JobSignal::Continue
+    );
+    s.finish_job(&again, result, &Actor::system())
+        .await
+        .unwrap();
+    assert_eq!(s.job(id).await.unwrap().status, JobStatus::Done);
 }
 
 fn package_job(unit: Option<UnitId>) -> NewJob {
@@ -87,7 +133,10 @@ async fn job_lifecycle(db: Db) {
         bytes_done: 3 << 30,
         bytes_total: 5 << 30,
     };
-    assert!(!s.report_job_progress(id, p).await.unwrap());
+    assert_eq!(
+        s.report_job_progress(&claimed, p).await.unwrap(),
+        JobSignal::Continue
+    );
     assert_eq!(s.job(id).await.unwrap().progress, p);
 
     // No result yet: nothing to download.
@@ -95,7 +144,7 @@ async fn job_lifecycle(db: Db) {
 
     let expires = Utc::now() + Duration::hours(1);
     s.finish_job(
-        id,
+        &claimed,
         JobResult {
             path: "/srv/packages/1.zip".into(),
             size: 42,
@@ -112,7 +161,7 @@ async fn job_lifecycle(db: Db) {
     assert_eq!(done.result_size, Some(42));
     assert_eq!(done.result_summary.as_ref().unwrap()["files"], 10);
     // A finished job cannot be finished or failed again.
-    assert!(s.fail_job(id, "x", &office).await.is_err());
+    assert!(s.fail_job(&claimed, "x", &office).await.is_err());
 
     s.record_job_download(id, &office).await.unwrap();
 
@@ -214,16 +263,17 @@ async fn cancel_queued_and_running(db: Db) {
     );
 
     let running = s.create_job(package_job(None), &office).await.unwrap();
-    s.claim_job_id(running).await.unwrap().unwrap();
+    let claimed = s.claim_job_id(running).await.unwrap().unwrap();
     let j = s.cancel_job(running, &office).await.unwrap();
     assert_eq!(j.status, JobStatus::Running, "进行中的任务等工作者停下");
     assert!(j.cancel_requested);
-    assert!(
-        s.report_job_progress(running, JobProgress::default())
+    assert_eq!(
+        s.report_job_progress(&claimed, JobProgress::default())
             .await
             .unwrap(),
+        JobSignal::Stop,
         "工作者在下次报告进度时得知已取消"
     );
-    s.job_cancelled(running, &office).await.unwrap();
+    s.job_cancelled(&claimed, &office).await.unwrap();
     assert_eq!(s.job(running).await.unwrap().status, JobStatus::Cancelled);
 }

@@ -17,6 +17,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fazhi_domain::unit::UnitKind;
+use fazhi_package::job::stored_result_name;
 use fazhi_package::{PackageFormat, PackageParams};
 use fazhi_store::{Job, JobFilter, JobId, JobStatus, RoundId, RoundInfo, UnitId, User, UserRole};
 use serde::Deserialize;
@@ -151,7 +152,13 @@ fn notes(job: &Job) -> (Vec<String>, usize) {
 /// Whether `path` lies in the directory where the server keeps the packages it built.
 /// Only those are served: a job's recorded path is never trusted to point anywhere else
 /// (the command line writes where its user said).
-pub fn in_package_dir(state: &AppState, path: &str) -> bool {
+/// Whether the web can serve this result: kept in the file store, or (packages finished
+/// before they went there) in this server's packages directory.
+pub fn downloadable(state: &AppState, path: &str) -> bool {
+    stored_result_name(path).is_some() || in_package_dir(state, path)
+}
+
+fn in_package_dir(state: &AppState, path: &str) -> bool {
     let dir = state.config.package_settings().dir;
     match (
         dir.canonicalize(),
@@ -201,11 +208,11 @@ pub fn job_row(state: &AppState, job: &Job, rounds: &[RoundInfo]) -> JobRow {
             && job
                 .result_path
                 .as_deref()
-                .is_some_and(|p| in_package_dir(state, p)),
+                .is_some_and(|p| downloadable(state, p)),
         elsewhere: job
             .result_path
             .clone()
-            .filter(|p| job.status == JobStatus::Done && !in_package_dir(state, p)),
+            .filter(|p| job.status == JobStatus::Done && !downloadable(state, p)),
         is_pdf: serde_json::from_value::<PackageParams>(job.params.clone())
             .is_ok_and(|p| p.format == PackageFormat::Pdf),
         size_shown: job.result_size.as_ref().map(human_size),
@@ -510,7 +517,7 @@ pub async fn serve_package(
             job.status.label()
         )));
     }
-    if !in_package_dir(state, path) {
+    if !downloadable(state, path) {
         return Err(WebError::NotFound(format!(
             "材料汇编 #{} 是在命令行生成的，文件在服务器上的 {path}，不能在网页下载",
             job.id
@@ -522,12 +529,21 @@ pub async fn serve_package(
             job.id
         ))
     };
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(gone()),
-        Err(e) => return Err(WebError::internal(e)),
+    let source = match stored_result_name(path) {
+        Some(name) => match state.files.result_size(name).await? {
+            Some(size) => PackageSource::Stored { name, size },
+            None => return Err(gone()),
+        },
+        None => match tokio::fs::File::open(path).await {
+            Ok(file) => {
+                let size = file.metadata().await.map_err(WebError::internal)?.len();
+                PackageSource::Local { file, size }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(gone()),
+            Err(e) => return Err(WebError::internal(e)),
+        },
     };
-    let size = file.metadata().await.map_err(WebError::internal)?.len();
+    let size = source.size();
     if job.result_size.is_some_and(|s| s != size) {
         return Err(WebError::internal(format!(
             "材料汇编 #{} 的文件大小与记录不符",
@@ -554,11 +570,25 @@ pub async fn serve_package(
         .store
         .record_job_download(job.id, &user.actor())
         .await?;
-    file.seek(SeekFrom::Start(range.start))
-        .await
-        .map_err(WebError::internal)?;
     let len = range.end - range.start;
-    let mut resp = Response::new(Body::from_stream(file_stream(file, len)));
+    let body = match source {
+        // An empty range sends no bytes (nothing to ask the store for).
+        _ if len == 0 => Body::empty(),
+        PackageSource::Stored { name, .. } => Body::from_stream(
+            state
+                .files
+                .get_result_range(name, range.clone())
+                .await?
+                .into_stream(),
+        ),
+        PackageSource::Local { mut file, .. } => {
+            file.seek(SeekFrom::Start(range.start))
+                .await
+                .map_err(WebError::internal)?;
+            Body::from_stream(file_stream(file, len))
+        }
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let extension = if path.ends_with(".pdf") { "pdf" } else { "zip" };
     let rounds = state.store.rounds().await?;
@@ -599,6 +629,22 @@ pub async fn serve_package(
         HeaderValue::from_static("private, no-store"),
     );
     Ok(resp)
+}
+
+/// Where a finished package's bytes come from.
+enum PackageSource<'a> {
+    /// Kept in the file store under this name.
+    Stored { name: &'a str, size: u64 },
+    /// A file in this server's packages directory (built before packages went to the store).
+    Local { file: tokio::fs::File, size: u64 },
+}
+
+impl PackageSource<'_> {
+    fn size(&self) -> u64 {
+        match self {
+            PackageSource::Stored { size, .. } | PackageSource::Local { size, .. } => *size,
+        }
+    }
 }
 
 /// `len` bytes of `file` from where it stands, in chunks: memory does not grow with the

@@ -425,7 +425,7 @@ async fn cancelling_a_queued_and_a_running_build() {
         &app.store,
         &app.state.files,
         &app.store.job(JobId(running)).await.unwrap(),
-        &out,
+        fazhi_package::job::Output::File(&out),
         None,
         fazhi_package::Control::default(),
     )
@@ -509,10 +509,15 @@ async fn finished_packages_are_deleted_after_their_keep_time() {
     let id = build(&mut admin, &[("evidence", "all")]).await;
     assert_eq!(run_queued(&app).await, 1);
     let path = app.store.job(JobId(id)).await.unwrap().result_path.unwrap();
-    assert!(std::path::Path::new(&path).exists());
+    let name = fazhi_package::job::stored_result_name(&path).expect("kept in the file store");
+    assert!(app.state.files.result_size(name).await.unwrap().is_some());
     let swept = fazhi_web::sweep(&app.state).await.unwrap();
     assert_eq!(swept.packages, 1);
-    assert!(!std::path::Path::new(&path).exists(), "the file is deleted");
+    assert_eq!(
+        app.state.files.result_size(name).await.unwrap(),
+        None,
+        "the file is deleted"
+    );
     let r = admin.get(&format!("/packages/{id}/file")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.text.contains("已过期删除"), "{}", r.text);
@@ -666,7 +671,8 @@ async fn stopping_the_server_mid_build_leaves_no_file_and_the_next_start_fails_t
     let worker = fazhi_web::start_jobs(&app.state).await.unwrap();
     let id = build(&mut admin, &[]).await;
     let dir = app.state.config.package_settings().dir;
-    let name = fazhi_package::job::package_file_name(JobId(id), fazhi_package::PackageFormat::Zip);
+    // The working file of the job's first attempt.
+    let name = format!("package-{id}-1.zip");
     let part = dir.join(format!(".{name}.part"));
     let mut writing = false;
     for _ in 0..3000 {
@@ -732,7 +738,7 @@ async fn a_package_built_elsewhere_is_listed_but_not_served() {
         &app.store,
         &app.state.files,
         &job,
-        &out,
+        fazhi_package::job::Output::File(&out),
         None,
         fazhi_package::Control::default(),
     )

@@ -373,3 +373,57 @@ fn a_county_moves_with_migrate_data() {
     );
     drop(server);
 }
+
+/// Two servers with data directories of their own on one database and one bucket (Garage):
+/// a 佐证材料汇编 built by whichever server's worker took it is downloaded through the other.
+#[test]
+fn a_package_built_on_one_server_downloads_from_another() {
+    let Some(db) = PgDatabase::create("pkgshare") else {
+        return;
+    };
+    let Some(garage) = fazhi_files::test_support::Garage::start() else {
+        return;
+    };
+    let mut env = garage.serve_env();
+    env.push(("FAZHI_DATABASE_URL".to_string(), db.url.clone()));
+    let mut site = Site::prepare_with("pkgshare", env);
+    let data_b = site.dir.path.join("data-b");
+    std::fs::create_dir_all(&data_b).expect("B's data directory");
+    let log_b = site.dir.path.join("server-b.log");
+    let b_server = Server::start(&data_b, &log_b, &site.env);
+    let mut on_b = Client::new(b_server.port);
+    on_b.cookie = site.admin.cookie.clone();
+    on_b.csrf = site.admin.csrf.clone();
+
+    site.admin.get("/packages");
+    let r = site.admin.post_form("/packages", &[]);
+    assert_eq!(r.status, 303, "request a package on A: {r:?}");
+    // Either worker may build it; B serves it when done.
+    let mut link = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while link.is_none() && Instant::now() < deadline {
+        let jobs = on_b.get("/packages/jobs");
+        link = first_id(&jobs.body, "href=\"/packages/")
+            .map(|id| format!("/packages/{id}/file"))
+            .filter(|l| jobs.body.contains(l.as_str()));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let link = link.expect("the package is built within a minute");
+    for (name, client) in [("B", &mut on_b), ("A", &mut site.admin)] {
+        let file = client.get(&link);
+        assert_eq!(file.status, 200, "download through {name}: {file:?}");
+        assert_eq!(file.header("content-type"), Some("application/zip"));
+        assert!(file.body.starts_with("PK"), "a zip archive through {name}");
+    }
+    for data in [site.dir.data(), data_b] {
+        let left: Vec<_> = std::fs::read_dir(data.join("packages"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(
+            left.is_empty(),
+            "nothing kept on an instance's disk: {left:?}"
+        );
+    }
+    drop(b_server);
+    site.stop();
+}
