@@ -1,30 +1,14 @@
-//! `fazhi backup` and `fazhi restore`: a consistent copy of a county's data while the server
-//! runs, and putting it back on an empty data directory.
-//!
-//! - SQLite: `VACUUM INTO` writes a consistent snapshot of the database (one read
-//!   transaction) while the server goes on writing. The stored files are linked (or copied)
-//!   afterwards: a file is written before the row that refers to it and is never changed, so
-//!   every file the snapshot refers to is there. `manifest.tsv` lists each file's SHA-256 and
-//!   size; `backup.json` the audit chain's head in the snapshot.
-//! - PostgreSQL: the database is backed up with `pg_dump` (the command is printed); the
-//!   command writes the file store's manifest (and links the files of a local store).
-//!   An S3 store is backed up with the store's own replication; the manifest lets a restore
-//!   be checked against it.
-//!
-//! `restore` refuses a data directory that already holds a database or files, copies the
-//! snapshot and the files (checking each file's SHA-256 against its name), then verifies the
-//! audit chain and that every file the database refers to is present.
+//! `fazhi backup`, `fazhi restore` and `fazhi migrate-data`: arguments and what they print,
+//! over `fazhi_ops` (the backup, the restore and the file copy, each checked) and
+//! `Store::copy_all_into` (the database move).
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use fazhi_files::{FileStore, FileStoreConfig, is_sha256_hex};
+use fazhi_files::{FileStore, FileStoreConfig};
+use fazhi_ops::backup::{MANIFEST, RestoreReport};
 use fazhi_store::Store;
-use futures_util::TryStreamExt;
-use sea_orm::ConnectionTrait;
 
 use crate::serve_cmd::{DataArgs, file_store_config, redact, resolve};
 
@@ -47,221 +31,53 @@ pub struct RestoreArgs {
     pub from: PathBuf,
 }
 
-const DATABASE_FILE: &str = "fazhi.sqlite";
-const MANIFEST: &str = "manifest.tsv";
-const SUMMARY: &str = "backup.json";
-
-fn is_empty_dir(dir: &Path) -> Result<bool> {
-    match std::fs::read_dir(dir) {
-        Ok(mut entries) => Ok(entries.next().is_none()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
-        Err(e) => Err(e).with_context(|| format!("无法读取目录 {}", dir.display())),
-    }
-}
-
-/// Where a blob lives under a local store's directory.
-fn blob_file(files: &Path, sha256: &str) -> PathBuf {
-    files.join(fazhi_files::blob_key(sha256))
-}
-
-/// A hard link, or a copy when linking is not possible (another file system).
-fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
-    }
-    if std::fs::hard_link(from, to).is_ok() {
-        return Ok(());
-    }
-    std::fs::copy(from, to)
-        .with_context(|| format!("无法复制 {} 到 {}", from.display(), to.display()))?;
-    Ok(())
-}
-
 pub async fn backup(args: &BackupArgs) -> Result<()> {
     let (config, url) = resolve(&args.data, None)?;
-    if !is_empty_dir(&args.out)? {
-        bail!(
-            "备份目录 {} 已存在且不为空，请换一个目录",
-            args.out.display()
-        );
-    }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("无法创建备份目录 {}", args.out.display()))?;
-    let out = args.out.canonicalize()?;
-
-    // 1. The database, first (see the module comment for why files come after).
-    let database = if url.starts_with("sqlite:") {
-        let target = out.join(DATABASE_FILE);
-        // No migrations here: the server that runs may be of another version.
-        let db = sea_orm::Database::connect(&url)
-            .await
-            .with_context(|| format!("无法打开数据库 {}", redact(&url)))?;
-        let quoted = target.display().to_string().replace('\'', "''");
-        db.execute_unprepared(&format!("VACUUM INTO '{quoted}'"))
-            .await
-            .context("数据库快照失败")?;
-        db.close().await.ok();
-        println!("数据库快照：{}", target.display());
-        "sqlite"
-    } else {
-        println!(
-            "数据库为 PostgreSQL：请用 pg_dump 备份（服务运行时也一致），例如\n  pg_dump -Fc -f {} '{}'",
-            out.join("fazhi.pgdump").display(),
-            redact(&url)
-        );
-        "postgres"
-    };
-
-    // 2. The files: a manifest, and the files themselves for a local store.
     let store_config = file_store_config(&args.data, &config.data_dir)?;
     let files = FileStore::new(&store_config).context("无法打开文件存储")?;
     let local_root = match &store_config {
-        FileStoreConfig::Local { root } => Some(root.clone()),
+        FileStoreConfig::Local { root } => Some(root.as_path()),
         FileStoreConfig::S3 { .. } => None,
     };
-    let mut blobs: Vec<(String, u64)> = files.list_blobs().try_collect().await?;
-    blobs.sort();
-    let mut manifest = std::io::BufWriter::new(
-        std::fs::File::create(out.join(MANIFEST)).context("无法写入文件清单")?,
-    );
-    let mut total = 0u64;
-    for (sha, size) in &blobs {
-        writeln!(manifest, "{sha}\t{size}")?;
-        total += size;
-        if let Some(root) = &local_root {
-            link_or_copy(&blob_file(root, sha), &blob_file(&out.join("files"), sha))?;
-        }
-    }
-    manifest.flush()?;
-    match &local_root {
-        Some(_) => println!(
-            "文件：{} 个，共 {}，已链接到 {}",
-            blobs.len(),
-            fazhi_files::human_size(total),
-            out.join("files").display()
-        ),
+    let report = fazhi_ops::backup::backup(&url, &files, local_root, &args.out).await?;
+    match &report.snapshot {
+        Some(path) => println!("数据库快照：{}", path.display()),
         None => println!(
-            "文件在对象存储（{files}）中，{} 个，共 {}：请用对象存储的复制或版本功能备份；清单见 {MANIFEST}",
-            blobs.len(),
-            fazhi_files::human_size(total)
+            "数据库为 PostgreSQL：请用 pg_dump 备份（服务运行时也一致），例如\n  pg_dump -Fc -f {} '{}'",
+            report.out.join("fazhi.pgdump").display(),
+            redact(&url)
         ),
     }
-
-    // 3. What the snapshot holds, checked.
-    let mut summary = serde_json::json!({
-        "created_at": chrono::Utc::now().to_rfc3339(),
-        "database": database,
-        "files": blobs.len(),
-        "file_bytes": total,
-        "files_included": local_root.is_some(),
-    });
-    if database == "sqlite" {
-        let store = open_snapshot(&out.join(DATABASE_FILE)).await?;
-        let head = store.audit_head().await?;
-        match store.verify_audit().await? {
-            Ok(n) => println!("快照中的审计日志校验通过：{n} 条"),
-            Err(broken) => bail!("快照中的审计日志校验失败：{broken}"),
-        }
-        summary["audit_entries"] = head.entry_count.into();
-        summary["audit_last_hash"] = head.last_hash.clone().into();
-        store.close().await.ok();
+    let total = fazhi_files::human_size(report.file_bytes);
+    if report.files_included {
+        println!(
+            "文件：{} 个，共 {total}，已链接到 {}",
+            report.files,
+            report.out.join(fazhi_ops::backup::FILES_DIR).display()
+        );
+    } else {
+        println!(
+            "文件在对象存储（{files}）中，{} 个，共 {total}：请用对象存储的复制或版本功能备份；清单见 {MANIFEST}",
+            report.files
+        );
     }
-    std::fs::write(out.join(SUMMARY), serde_json::to_vec_pretty(&summary)?)?;
-    println!("备份完成：{}", out.display());
+    if let Some(n) = report.audit_entries {
+        println!("快照中的审计日志校验通过：{n} 条");
+    }
+    println!("备份完成：{}", report.out.display());
     Ok(())
 }
 
-/// Opens a backup's database as it is: its schema stays that of the server that made it.
-async fn open_snapshot(path: &Path) -> Result<Store> {
-    let url = format!("sqlite://{}?mode=rw", path.display());
-    Store::open_existing(&url)
-        .await
-        .with_context(|| format!("无法打开 {}", path.display()))
-}
-
-/// Opens a restored database for use (migrations apply if this version is newer).
-async fn open_restored(path: &Path) -> Result<Store> {
-    let url = format!("sqlite://{}?mode=rw", path.display());
-    Store::connect(&url)
-        .await
-        .with_context(|| format!("无法打开 {}", path.display()))
-}
-
 pub async fn restore(args: &RestoreArgs) -> Result<bool> {
-    let snapshot = args.from.join(DATABASE_FILE);
-    if !snapshot.is_file() {
-        bail!(
-            "{} 中没有数据库快照 {DATABASE_FILE}（PostgreSQL 的备份请用 pg_restore 恢复）",
-            args.from.display()
-        );
+    let report: RestoreReport = fazhi_ops::backup::restore(&args.from, &args.data_dir).await?;
+    println!("已恢复文件 {} 个", report.files_restored);
+    match &report.audit {
+        Ok(n) => println!("审计日志校验通过：{n} 条，哈希链完整"),
+        Err(broken) => println!("审计日志校验失败：{broken}"),
     }
-    let target_db = args.data_dir.join(DATABASE_FILE);
-    let target_files = args.data_dir.join("files");
-    if target_db.exists() || !is_empty_dir(&target_files)? {
-        bail!(
-            "目标数据目录 {} 已有数据库或文件；恢复只写入空的数据目录，不会覆盖已有数据",
-            args.data_dir.display()
-        );
-    }
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("无法创建 {}", args.data_dir.display()))?;
-    std::fs::copy(&snapshot, &target_db)
-        .with_context(|| format!("无法复制数据库到 {}", target_db.display()))?;
-
-    // The files of the manifest, each checked against its name.
-    let manifest = std::fs::File::open(args.from.join(MANIFEST)).context("备份中没有文件清单")?;
-    let (mut copied, mut bad) = (0usize, Vec::new());
-    for (n, line) in std::io::BufReader::new(manifest).lines().enumerate() {
-        let line = line?;
-        let Some((sha, _size)) = line.split_once('\t').filter(|(s, _)| is_sha256_hex(s)) else {
-            bail!("文件清单第 {} 行格式错误：{line}", n + 1);
-        };
-        let from = blob_file(&args.from.join("files"), sha);
-        if !from.is_file() {
-            bad.push(format!("{sha}（备份中没有这个文件）"));
-            continue;
-        }
-        let to = blob_file(&target_files, sha);
-        link_or_copy(&from, &to)?;
-        let (_, hash) = fazhi_package::archive::hash_file(&to, &AtomicBool::new(false))
-            .with_context(|| format!("无法读取 {}", to.display()))?;
-        if hash != sha {
-            bad.push(format!("{sha}（内容与校验值不符）"));
-            continue;
-        }
-        copied += 1;
-    }
-    println!("已恢复文件 {copied} 个");
-
-    let store = open_restored(&target_db).await?;
-    let intact = match store.verify_audit().await? {
-        Ok(n) => {
-            println!("审计日志校验通过：{n} 条，哈希链完整");
-            true
-        }
-        Err(broken) => {
-            println!("审计日志校验失败：{broken}");
-            false
-        }
-    };
-    // Every file the database refers to is there.
-    let rows = store
-        .connection()
-        .query_all_raw(sea_orm::Statement::from_string(
-            store.connection().get_database_backend(),
-            "SELECT sha256 FROM blob".to_string(),
-        ))
-        .await?;
-    for row in rows {
-        let sha: String = row.try_get("", "sha256")?;
-        if !blob_file(&target_files, &sha).is_file() {
-            bad.push(format!("{sha}（数据库引用的文件不在备份中）"));
-        }
-    }
-    store.close().await.ok();
-    if !bad.is_empty() {
-        println!("有 {} 个文件有问题：", bad.len());
-        for b in bad.iter().take(20) {
+    if !report.problems.is_empty() {
+        println!("有 {} 个文件有问题：", report.problems.len());
+        for b in report.problems.iter().take(20) {
             println!("  {b}");
         }
         return Ok(false);
@@ -270,7 +86,7 @@ pub async fn restore(args: &RestoreArgs) -> Result<bool> {
         "恢复完成：用 fazhi serve --data-dir {} 启动",
         args.data_dir.display()
     );
-    Ok(intact)
+    Ok(report.is_ok())
 }
 
 #[derive(Args)]
@@ -324,25 +140,14 @@ pub async fn migrate_data(args: &MigrateArgs) -> Result<bool> {
             .context("无法打开源文件存储")?;
         let to_config = crate::serve_cmd::file_store_config_from_file(path, &config.data_dir)?;
         let to = FileStore::new(&to_config).context("无法打开目标文件存储")?;
-        let blobs: Vec<(String, u64)> = from.list_blobs().try_collect().await?;
-        let (mut copied, mut present) = (0usize, 0usize);
-        for (sha, size) in &blobs {
-            if to.exists(sha).await? && to.size(sha).await? == *size {
-                present += 1;
-                continue;
-            }
-            let stream = from.get_stream(sha).await?;
-            let stored = to.put_stream(stream, u64::MAX).await?;
-            if stored.sha256 != *sha || stored.size != *size {
-                println!("  文件 {sha} 复制后校验值或大小不符");
-                ok = false;
-                continue;
-            }
-            copied += 1;
+        let copy = fazhi_ops::migrate::copy_files(&from, &to).await?;
+        for sha in &copy.mismatched {
+            println!("  文件 {sha} 复制后校验值或大小不符");
         }
+        ok &= copy.mismatched.is_empty();
         println!(
-            "文件：{} 个（已复制 {copied} 个，目标中已有 {present} 个），逐个按 SHA-256 核对（{to}）",
-            blobs.len()
+            "文件：{} 个（已复制 {} 个，目标中已有 {} 个），逐个按 SHA-256 核对（{to}）",
+            copy.files, copy.copied, copy.present
         );
     }
     source.close().await.ok();

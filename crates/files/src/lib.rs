@@ -43,6 +43,7 @@ pub use name::{FALLBACK_FILE_NAME, MAX_FILE_NAME_CHARS, sanitize_file_name};
 pub use sniff::{SNIFF_LEN, kind_label, sniff};
 pub use store::{
     BlobStream, ChunkRef, FileStore, SERVER_COPY_LIMIT, StoredBlob, blob_key, is_sha256_hex,
+    sha256_of_file,
 };
 
 /// One kibibyte (1024 bytes).

@@ -674,6 +674,24 @@ pub fn blob_key(sha256: &str) -> String {
     format!("{BLOB_PREFIX}/{}/{sha256}", &sha256[..2])
 }
 
+/// The size and SHA-256 (lowercase hex) of a local file, read in chunks: to check a copied
+/// file (a backup's, a restored one) against its content address.
+pub fn sha256_of_file(path: &std::path::Path) -> std::io::Result<(u64, String)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
 fn checked_blob_path(sha256: &str) -> Result<Path, FileError> {
     if is_sha256_hex(sha256) {
         Ok(blob_path(sha256))

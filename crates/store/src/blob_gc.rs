@@ -21,6 +21,19 @@ use crate::entity::{blob, evidence_version};
 use crate::error::{StoreError, StoreResult};
 
 impl Store {
+    /// The SHA-256 of every file the database knows (its `blob` rows), sorted: for checking
+    /// a restored file store against the database.
+    pub async fn blob_hashes(&self) -> StoreResult<Vec<String>> {
+        let mut hashes: Vec<String> = blob::Entity::find()
+            .select_only()
+            .column(blob::Column::Sha256)
+            .into_tuple()
+            .all(self.connection())
+            .await?;
+        hashes.sort();
+        Ok(hashes)
+    }
+
     /// Whether any evidence version (deleted evidence included: its versions stay
     /// readable in the history) refers to the file.
     pub async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {

@@ -108,6 +108,20 @@ async fn holds_data(store: &Store) -> StoreResult<Option<&'static str>> {
 }
 
 impl Store {
+    /// Writes a consistent copy of this SQLite database to the file `path` (which must not
+    /// exist) while others go on writing: `VACUUM INTO`, one read transaction. PostgreSQL is
+    /// backed up with `pg_dump` instead ([`StoreError::Invalid`] here).
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> StoreResult<()> {
+        if self.backend() != Backend::Sqlite {
+            return Err(StoreError::invalid("PostgreSQL 数据库请用 pg_dump 备份"));
+        }
+        let quoted = path.display().to_string().replace('\'', "''");
+        self.connection()
+            .execute_unprepared(&format!("VACUUM INTO '{quoted}'"))
+            .await?;
+        Ok(())
+    }
+
     /// Copies every row of this database into `target`, which must hold none (else
     /// [`StoreError::Invalid`], nothing written). Not one transaction: after a failure
     /// part-way, drop and recreate the target database before trying again. Ids are kept; PostgreSQL's id sequences are
