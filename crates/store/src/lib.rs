@@ -187,7 +187,35 @@ impl Store {
         Self::open(url, false).await
     }
 
+    /// Connects to the county schema `schema` of a PostgreSQL database (created and migrated
+    /// if missing), the way each county of a multi-county deployment keeps its data apart
+    /// (see `docs/multi-county.md`): every connection's `search_path` is that schema only,
+    /// so no query can reach another county's rows. A schema name is lower-case ASCII
+    /// letters, digits and `_`, starting with a letter, at most 63 characters.
+    pub async fn connect_schema(url: &str, schema: &str) -> StoreResult<Store> {
+        let valid = !schema.is_empty()
+            && schema.len() <= 63
+            && schema.starts_with(|c: char| c.is_ascii_lowercase())
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !schema.starts_with("pg_");
+        if !valid {
+            return Err(StoreError::invalid(format!("数据库模式名无效：{schema}")));
+        }
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::invalid(
+                "按县分模式只用于 PostgreSQL；SQLite 每县一个数据库文件",
+            ));
+        }
+        Self::open_in(url, true, Some(schema)).await
+    }
+
     async fn open(url: &str, migrate: bool) -> StoreResult<Store> {
+        Self::open_in(url, migrate, None).await
+    }
+
+    async fn open_in(url: &str, migrate: bool, schema: Option<&str>) -> StoreResult<Store> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -226,6 +254,9 @@ impl Store {
                     format!("{}s", STATEMENT_TIMEOUT.as_secs()),
                 )])
             });
+            if let Some(schema) = schema {
+                options.set_schema_search_path(schema);
+            }
         }
         if migrate && backend == Backend::Postgres {
             // On connections of their own: neither the wait for another instance's
@@ -235,14 +266,17 @@ impl Store {
                 .sqlx_logging(false)
                 .connect_timeout(CONNECT_TIMEOUT)
                 .max_connections(2);
+            if let Some(schema) = schema {
+                plain.set_schema_search_path(schema);
+            }
             let migrator = Database::connect(plain).await?;
-            let migrated = shared::migrate(&migrator, backend).await;
+            let migrated = shared::migrate(&migrator, backend, schema).await;
             migrator.close().await.ok();
             migrated?;
         }
         let db = Database::connect(options).await?;
         if migrate && backend != Backend::Postgres {
-            shared::migrate(&db, backend).await?;
+            shared::migrate(&db, backend, None).await?;
         }
         let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         if backend == Backend::Postgres {

@@ -54,9 +54,14 @@ fn sqlx_err(e: sea_orm::sqlx::Error) -> crate::StoreError {
 }
 
 /// Runs the migrations; on PostgreSQL while holding the migration lock on one connection
-/// of the pool (the migrator uses the others). The caller gives a pool without a statement
-/// timeout on PostgreSQL.
-pub(crate) async fn migrate(db: &DatabaseConnection, backend: Backend) -> StoreResult<()> {
+/// of the pool (the migrator uses the others), after creating the county `schema` the
+/// pool's search path names, if any. The caller gives a pool without a statement timeout on
+/// PostgreSQL.
+pub(crate) async fn migrate(
+    db: &DatabaseConnection,
+    backend: Backend,
+    schema: Option<&str>,
+) -> StoreResult<()> {
     if backend != Backend::Postgres {
         crate::migration::Migrator::up(db, None).await?;
         return Ok(());
@@ -68,7 +73,15 @@ pub(crate) async fn migrate(db: &DatabaseConnection, backend: Backend) -> StoreR
         .execute(&mut *lock)
         .await
         .map_err(sqlx_err)?;
-    let result = crate::migration::Migrator::up(db, None).await;
+    let result = async {
+        if let Some(schema) = schema {
+            // The name is checked by `Store::connect_schema` (letters, digits, `_`).
+            db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                .await?;
+        }
+        crate::migration::Migrator::up(db, None).await
+    }
+    .await;
     // Released with the session anyway if this fails (the connection is then dropped).
     let unlocked = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATION_LOCK)

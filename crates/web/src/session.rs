@@ -14,7 +14,7 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, OriginalUri, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
@@ -403,6 +403,17 @@ pub struct CurrentUser {
     pub session: Option<Session>,
 }
 
+/// The path and query of an absolute URL (`https://host/tasks/3?x=1` → `/tasks/3?x=1`), only
+/// when it is one: the login's `next` stays on this site.
+fn url_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let at = rest.find('/')?;
+    let path = &rest[at..];
+    (!path.starts_with("//")).then_some(path)
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = Response;
 
@@ -419,11 +430,31 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             if is_api(&path) {
                 return Err(WebError::Unauthenticated.into_api_response());
             }
-            let next = percent_encoding::utf8_percent_encode(
-                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
-                percent_encoding::NON_ALPHANUMERIC,
-            );
-            return Err(Redirect::to(&format!("/login?next={next}")).into_response());
+            // An htmx request (a progress fragment polling after the session expired): the
+            // whole page goes to the login, and back to that page afterwards, instead of the
+            // login form being swapped into the fragment.
+            let htmx = parts.headers.contains_key("hx-request");
+            let page = htmx
+                .then(|| parts.headers.get("hx-current-url"))
+                .flatten()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|u| url_path(u).map(str::to_string));
+            let back = page.unwrap_or_else(|| {
+                uri.path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "/".into())
+            });
+            let next =
+                percent_encoding::utf8_percent_encode(&back, percent_encoding::NON_ALPHANUMERIC);
+            let login = format!("/login?next={next}");
+            if htmx {
+                let mut resp = StatusCode::UNAUTHORIZED.into_response();
+                if let Ok(v) = HeaderValue::from_str(&login) {
+                    resp.headers_mut().insert("hx-redirect", v);
+                }
+                return Err(resp);
+            }
+            return Err(Redirect::to(&login).into_response());
         };
         // Token users too: the API answers 403 until the first password is changed.
         if user.must_change_password && path != "/password" && path != "/logout" {

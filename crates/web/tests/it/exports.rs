@@ -332,6 +332,28 @@ async fn a_closed_round_is_kept_and_exported() {
         "{}",
         page.text
     );
+    // With no round in progress, the 工作进展报告 of the closed one is still offered.
+    let page = admin.get("/exports").await;
+    assert!(
+        page.text.contains(r#"action="/exports/report""#),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(&format!(
+            "<option value=\"{round}\">2026年度创建工作</option>"
+        )),
+        "{}",
+        page.text
+    );
+    let r = admin
+        .post(
+            "/exports/report",
+            &[("format", "docx"), ("round", &round.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.bytes.starts_with(b"PK"), "a .docx");
     let r = admin.get("/exports/ledger.xlsx?round=9999").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = admin.get("/exports/ledger.xlsx?round=abc").await;

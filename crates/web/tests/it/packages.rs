@@ -789,3 +789,46 @@ async fn the_office_builds_and_downloads_the_bound_pdf_volume() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     drop(s.sifa);
 }
+
+/// A progress fragment polled after the session ended sends the whole page to the login (and
+/// back to the page afterwards), instead of the login form appearing inside the job list.
+#[tokio::test]
+async fn polling_after_the_session_ended_goes_to_the_login() {
+    let app = App::new().await;
+    let mut stranger = app.client();
+    let r = stranger
+        .get_with(
+            "/packages/jobs",
+            &[
+                ("hx-request", "true"),
+                ("hx-current-url", "http://127.0.0.1:8080/packages?round=1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.headers.get("hx-redirect").and_then(|v| v.to_str().ok()),
+        Some("/login?next=%2Fpackages%3Fround%3D1")
+    );
+    // Without htmx: the usual redirect, back to what was asked for.
+    let r = stranger.get("/packages/jobs").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login?next=%2Fpackages%2Fjobs")
+    );
+    // A current URL of another site is not followed back.
+    let r = stranger
+        .get_with(
+            "/packages/jobs",
+            &[
+                ("hx-request", "true"),
+                ("hx-current-url", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.headers.get("hx-redirect").and_then(|v| v.to_str().ok()),
+        Some("/login?next=%2Fpackages%2Fjobs")
+    );
+}
