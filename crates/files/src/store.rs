@@ -376,22 +376,42 @@ impl FileStore {
     /// again as a multipart upload, a few parts in memory at a time. The object appears at
     /// `dest` only when the upload completes (a failure aborts it).
     async fn copy_through(&self, from: &Path, dest: &Path) -> Result<(), FileError> {
-        let mut source = self.store.get(from).await?.into_stream();
+        let source = self
+            .store
+            .get(from)
+            .await?
+            .into_stream()
+            .map_err(FileError::from)
+            .boxed();
+        self.write_multipart(dest, source).await
+    }
+
+    /// Writes `source` to `dest` as a multipart upload, at most [`MAX_PARTS_IN_FLIGHT`]
+    /// parts being sent while the next fills; any error aborts the upload, so nothing
+    /// appears at `dest` but complete content.
+    async fn write_multipart(
+        &self,
+        dest: &Path,
+        mut source: BoxStream<'static, Result<Bytes, FileError>>,
+    ) -> Result<(), FileError> {
         let upload = self.store.put_multipart(dest).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         while let Some(chunk) = source.next().await {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
+            let ready = match chunk {
+                Ok(chunk) => writer
+                    .wait_for_capacity(MAX_PARTS_IN_FLIGHT)
+                    .await
+                    .map(|()| chunk)
+                    .map_err(FileError::from),
+                Err(e) => Err(e),
+            };
+            match ready {
+                Ok(chunk) => writer.put(chunk),
                 Err(e) => {
                     let _ = writer.abort().await;
-                    return Err(e.into());
+                    return Err(e);
                 }
-            };
-            if let Err(e) = writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await {
-                let _ = writer.abort().await;
-                return Err(e.into());
             }
-            writer.put(chunk);
         }
         writer.finish().await?;
         Ok(())

@@ -7,11 +7,10 @@
 use std::ops::Range;
 use std::path::Path as FsPath;
 
-use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStoreExt, WriteMultipart};
+use object_store::{GetOptions, GetRange, ObjectStoreExt};
 
-use super::{Backend, BlobStream, FileStore, MAX_PARTS_IN_FLIGHT, PART_SIZE, file_stream};
+use super::{Backend, BlobStream, FileStore, file_stream};
 use crate::error::FileError;
 
 const RESULT_PREFIX: &str = "results";
@@ -77,28 +76,7 @@ impl FileStore {
     async fn upload_file(&self, path: &Path, local: &FsPath) -> Result<(), FileError> {
         let file = std::fs::File::open(local)?;
         let len = file.metadata()?.len();
-        let mut source = file_stream(file, 0..len);
-        let upload = self.store.put_multipart(path).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        while let Some(chunk) = futures_util::StreamExt::next(&mut source).await {
-            let step: Result<Bytes, FileError> = match chunk {
-                Ok(chunk) => writer
-                    .wait_for_capacity(MAX_PARTS_IN_FLIGHT)
-                    .await
-                    .map(|()| chunk)
-                    .map_err(FileError::from),
-                Err(e) => Err(e),
-            };
-            match step {
-                Ok(chunk) => writer.put(chunk),
-                Err(e) => {
-                    let _ = writer.abort().await;
-                    return Err(e);
-                }
-            }
-        }
-        writer.finish().await?;
-        Ok(())
+        self.write_multipart(path, file_stream(file, 0..len)).await
     }
 
     /// The size of result `name`; `None` when it is not (or no longer) there.
@@ -147,6 +125,7 @@ mod tests {
 
     use object_store::memory::InMemory;
 
+    use super::super::PART_SIZE;
     use super::*;
 
     #[test]
