@@ -146,6 +146,15 @@ fn notes(job: &Job) -> (Vec<String>, usize) {
             n("left_out_unapproved")
         ));
     }
+    if n("files") == 0 && n("links") == 0 {
+        // An archive of a catalogue alone: say so rather than let it pass as a package.
+        out.push(if n("left_out_unapproved") > 0 {
+            "汇编中没有任何材料：材料都还没有审核合格。可等审核后再生成，或选择“收入全部材料”。"
+                .to_string()
+        } else {
+            "汇编中没有任何材料：所选范围内还没有上传佐证材料。".to_string()
+        });
+    }
     (out, problems)
 }
 

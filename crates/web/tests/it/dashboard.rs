@@ -79,7 +79,7 @@ async fn the_dashboard_the_ledger_and_the_report_say_the_same() {
     let page = admin.get("/dashboard").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.text.contains("还没有开启创建工作轮次"),
+        page.text.contains("还没有进行中的创建工作轮次"),
         "{}",
         page.text
     );

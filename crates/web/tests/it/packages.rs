@@ -508,6 +508,14 @@ async fn finished_packages_are_deleted_after_their_keep_time() {
     admin.open_round("2026年度创建工作", 2026).await;
     let id = build(&mut admin, &[("evidence", "all")]).await;
     assert_eq!(run_queued(&app).await, 1);
+    // Nothing uploaded yet: the list says the package holds no material.
+    let list = admin.get("/packages/jobs").await;
+    assert!(
+        list.text
+            .contains("汇编中没有任何材料：所选范围内还没有上传佐证材料"),
+        "{}",
+        list.text
+    );
     let path = app.store.job(JobId(id)).await.unwrap().result_path.unwrap();
     let name = fazhi_package::job::stored_result_name(&path).expect("kept in the file store");
     assert!(app.state.files.result_size(name).await.unwrap().is_some());
