@@ -157,16 +157,41 @@ pub async fn run_job(
         .unwrap_or_default();
     let name = package_file_name(job, format);
     let out = match output {
-        Output::File(path) => path.to_path_buf(),
-        Output::FileStore { work_dir } => {
-            tokio::fs::create_dir_all(work_dir).await?;
-            work_dir.join(&name)
-        }
+        // Absolute, so a file named like a stored result (`store:…`) is never taken for one.
+        Output::File(path) => std::path::absolute(path)?,
+        Output::FileStore { work_dir } => work_dir.join(&name),
     };
-    let mut outcome = build_for_job(store, files, job, &out, &control).await;
+    let mut outcome = match output {
+        Output::FileStore { work_dir } => match tokio::fs::create_dir_all(work_dir).await {
+            Ok(()) => build_for_job(store, files, job, &out, &control).await,
+            Err(e) => Err(e.into()),
+        },
+        Output::File(_) => build_for_job(store, files, job, &out, &control).await,
+    };
     let mut result_path = out.to_string_lossy().into_owned();
-    if let (Ok(_), Output::FileStore { .. }) = (&outcome, output) {
-        match files.keep_result(&name, &out).await {
+    if let (Ok(built), Output::FileStore { .. }) = (&outcome, output) {
+        // Moving a large package into S3 takes minutes: keep the heartbeat going meanwhile,
+        // or another instance would take the job over.
+        let done = JobProgress {
+            files_done: built.files_packed as u64,
+            files_total: built.files_packed as u64,
+            bytes_done: built.size,
+            bytes_total: built.size,
+        };
+        let keep = files.keep_result(&name, &out);
+        tokio::pin!(keep);
+        let mut tick = tokio::time::interval(REPORT_EVERY);
+        let kept = loop {
+            tokio::select! {
+                kept = &mut keep => break kept,
+                _ = tick.tick() => {
+                    if let Err(e) = store.report_job_progress(job, done).await {
+                        tracing::warn!(job = %job.id, error = %e, "无法记录打包进度");
+                    }
+                }
+            }
+        };
+        match kept {
             Ok(_) => result_path = format!("{STORED_RESULT_PREFIX}{name}"),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&out).await;

@@ -81,24 +81,34 @@ fn gzipped(index: usize) -> Option<&'static [u8]> {
 
 fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
     use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).ok()?;
     encoder.finish().ok()
 }
 
-/// Whether the client takes gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+/// Whether the client takes gzip: `Accept-Encoding` names `gzip` (or only `*`) with a
+/// quality above 0; an explicit `gzip` entry wins over `*`.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut gzip = None;
+    let mut any = None;
+    for item in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p == "q=0.0");
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-        })
+    {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let quality = parts
+            .find_map(|p| p.strip_prefix("q=").map(str::trim))
+            .map_or(1.0, |q| q.parse::<f32>().unwrap_or(0.0));
+        if coding.eq_ignore_ascii_case("gzip") {
+            gzip = Some(quality > 0.0);
+        } else if coding == "*" {
+            any = Some(quality > 0.0);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
@@ -140,6 +150,8 @@ mod tests {
         assert!(with("br;q=1.0, gzip;q=0.8"));
         assert!(with("*"));
         assert!(!with("gzip;q=0"));
+        assert!(!with("gzip;q=0.000"));
+        assert!(!with("gzip;q=0, *"), "an explicit refusal wins over *");
         assert!(!with("br"));
         assert!(!accepts_gzip(&HeaderMap::new()));
     }
